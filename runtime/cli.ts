@@ -1,0 +1,110 @@
+/**
+ * The admin CLI: `npm run cli -- [--config FILE] [--data DIR] <command> ...`
+ *
+ * Works whether or not the server is running: commands that act on a live server go through the
+ * control socket in the data folder; commands on the data itself (users, domains, backups; they
+ * come with the store) write through the server when it runs and open the data directly when not.
+ * Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 no server running (for
+ * commands that need one).
+ */
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { ConfigError, exampleConfig, loadConfig, type CliFlags, type Config } from './config.js';
+import { controlCall, ControlUnavailable } from './control-client.js';
+import type { ControlCommand } from './control-protocol.js';
+
+const HELP = `usage: npm run cli -- [--config FILE] [--data DIR] <command>
+
+commands:
+  status                        workers, actors, listeners of the running server (JSON)
+  metrics                       the runtime counters in Prometheus text format
+  workers <N>                   change the number of actor workers live (1..256)
+  placement <kind> <id> <W|auto> pin an actor to worker W, or back to hashed placement
+  reload                        re-read the config file (as SIGHUP does)
+  shutdown                      stop the running server gracefully
+  config check                  validate the configuration and print the effective values
+  config example                print a documented config file with every default
+  help                          this text
+`;
+
+class UsageError extends Error {}
+
+function controlPath(c: Config): string {
+  return c.control.socket !== '' ? c.control.socket : join(c.server.data_dir, 'control.sock');
+}
+
+async function live(c: Config, cmd: ControlCommand, args: Record<string, unknown> = {}): Promise<unknown> {
+  return controlCall(controlPath(c), cmd, args);
+}
+
+function print(v: unknown): void {
+  process.stdout.write(typeof v === 'string' ? v : JSON.stringify(v, null, 2) + '\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+    allowPositionals: true,
+  });
+  const [cmd, ...rest] = positionals;
+  if (values.help === true || cmd === undefined || cmd === 'help') {
+    process.stdout.write(HELP);
+    return cmd === undefined && values.help !== true ? 2 : 0;
+  }
+  const flags: CliFlags = { config: values.config, data: values.data };
+  if (cmd === 'config' && rest[0] === 'example') {
+    process.stdout.write(exampleConfig());
+    return 0;
+  }
+  const { config, file } = loadConfig(flags);
+  switch (cmd) {
+    case 'config':
+      if (rest[0] !== 'check') throw new UsageError(`unknown config subcommand ${JSON.stringify(rest[0] ?? '')}`);
+      print({ file, config });
+      return 0;
+    case 'status':
+    case 'metrics':
+    case 'reload':
+    case 'shutdown':
+      print(await live(config, cmd));
+      return 0;
+    case 'workers': {
+      const n = Number(rest[0]);
+      if (rest.length !== 1 || !Number.isInteger(n) || n < 1 || n > 256) throw new UsageError('workers takes one whole number from 1 to 256');
+      print(await live(config, 'workers', { count: n }));
+      return 0;
+    }
+    case 'placement': {
+      const [kind, id, w] = rest;
+      if (kind === undefined || id === undefined || w === undefined || rest.length !== 3) throw new UsageError('placement takes <kind> <id> <worker|auto>');
+      const worker = w === 'auto' ? null : Number(w);
+      if (worker !== null && (!Number.isInteger(worker) || worker < 0)) throw new UsageError('the worker is a whole number from 0, or auto');
+      print(await live(config, 'placement', { kind, id, worker }));
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try: npm run cli -- help)`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(err.message + '\n');
+      process.exit(2);
+    }
+    if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`stoa cli: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+    if (err instanceof ControlUnavailable) {
+      process.stderr.write(`stoa cli: ${err.message}\n`);
+      process.exit(3);
+    }
+    process.stderr.write(`stoa cli: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,307 @@
+/**
+ * Configuration: one TOML file, every key with a default and a doc line, overridable by
+ * environment variables (STOA_<SECTION>_<KEY>, e.g. STOA_RUNTIME_WORKERS=3) and by the common
+ * command-line flags. Bad configuration fails at start with a message naming the key, where it
+ * came from and what is wrong. `npm run cli -- config example` prints the documented file.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { LOG_LEVELS } from './logger.js';
+
+// ---------------------------------------------------------------- schema
+
+interface FieldBase<T> {
+  doc: string;
+  default: T;
+  /** Shown in the example file instead of the literal default (e.g. "auto"). */
+  defaultNote?: string;
+}
+interface IntField extends FieldBase<number> {
+  type: 'int';
+  min: number;
+  max: number;
+}
+interface StrField extends FieldBase<string> {
+  type: 'string';
+  /** Allowed values; any string when absent. */
+  oneOf?: readonly string[];
+}
+interface BoolField extends FieldBase<boolean> {
+  type: 'bool';
+}
+type Field = IntField | StrField | BoolField;
+
+const int = (d: number, min: number, max: number, doc: string, defaultNote?: string): IntField => ({ type: 'int', default: d, min, max, doc, defaultNote });
+const str = (d: string, doc: string, oneOf?: readonly string[], defaultNote?: string): StrField => ({ type: 'string', default: d, doc, oneOf, defaultNote });
+const bool = (d: boolean, doc: string): BoolField => ({ type: 'bool', default: d, doc });
+
+/** A listener's standard port; with --port-base N it binds N + this. */
+function listener(port: number, what: string, enabled = true) {
+  return {
+    enabled: bool(enabled, `Serve ${what}.`),
+    port: int(port, 0, 65535, `TCP port for ${what} (standard ${port}; plus server.port_base).`),
+  };
+}
+
+export const SCHEMA = {
+  server: {
+    hostname: str('', 'Host name announced in greetings, certificates and AutoDiscover.', undefined, 'the machine\'s host name'),
+    bind: str('0.0.0.0', 'Address every listener binds to ("::" for IPv6 too, "127.0.0.1" for local only).'),
+    data_dir: str('./data', 'Where mailboxes, the directory, the certificate and the control socket live.'),
+    port_base: int(0, 0, 60000, 'Added to every listener port: --port-base 10000 serves IMAP on 10143, HTTPS on 10443...'),
+    allow_plaintext_auth: bool(false, 'Accept passwords on connections without TLS (IMAP, POP3, SMTP AUTH, HTTP Basic).'),
+  },
+  runtime: {
+    workers: int(0, 0, 256, 'Actor worker threads; 0 = max(1, cores - 1), since the main thread runs every socket and TLS.', 'auto'),
+    uv_threadpool_size: int(8, 1, 1024, "libuv's thread pool, shared by lmdb-js commits, fs, DNS and crypto (set by npm start)."),
+    max_active_actors: int(2000, 1, 1_000_000, 'Active actors per worker above which the least recently used idle ones are passivated.'),
+    idle_seconds: int(300, 1, 86_400, 'An actor without session state is passivated after this long without messages.'),
+    drain_seconds: int(60, 1, 3600, 'How long a move or shutdown waits for sessions and in-flight work.'),
+    call_timeout_ms: int(30_000, 100, 3_600_000, 'Default deadline of a call from a door to an actor.'),
+    queue_soft_limit: int(1000, 1, 1_000_000, 'Queued messages per actor that log a warning.'),
+    queue_hard_limit: int(10_000, 1, 10_000_000, 'Queued messages per actor at which new ones are rejected as busy.'),
+    ring_kib: int(1024, 64, 1_048_576, 'Size of each SharedArrayBuffer ring (one per worker and direction), KiB; a power of two.'),
+    spin_us: int(50, 0, 10_000, 'Microseconds a thread spins on an empty ring before parking (0 = park at once).'),
+  },
+  cpu_pool: {
+    threads: int(0, 0, 256, 'Threads of the pool for stateless CPU work (MIME, calendar expansion); 0 = 1 on <= 2 cores, else cores / 2.', 'auto'),
+    min_bytes: int(256 * 1024, 0, 1 << 30, 'Smallest job (input bytes) worth sending to the pool; smaller ones run inline.'),
+  },
+  log: {
+    level: str('info', 'Log level.', LOG_LEVELS),
+  },
+  tls: {
+    cert: str('', 'PEM certificate chain; empty = a self-signed one made on first start in <data_dir>/tls/.'),
+    key: str('', 'PEM private key matching tls.cert.'),
+  },
+  control: {
+    socket: str('', 'Unix socket of the local control channel (admin CLI); empty = <data_dir>/control.sock.'),
+  },
+  listeners: {
+    imap: listener(143, 'IMAP (STARTTLS)'),
+    imaps: listener(993, 'IMAP over implicit TLS'),
+    pop3: listener(110, 'POP3 (STLS)'),
+    pop3s: listener(995, 'POP3 over implicit TLS'),
+    smtp: listener(25, 'SMTP (inbound mail, STARTTLS)'),
+    submission: listener(587, 'mail submission (STARTTLS)'),
+    submissions: listener(465, 'mail submission over implicit TLS'),
+    lmtp: listener(24, 'LMTP (delivery from an MTA in front)'),
+    http: listener(80, 'HTTP (redirects to HTTPS, ACME later)'),
+    https: listener(443, 'HTTPS (MAPI/HTTP, RPC/HTTP, EAS, DAV, AutoDiscover, admin)'),
+  },
+} as const;
+
+type FieldValue<F> = F extends IntField ? number : F extends StrField ? string : F extends BoolField ? boolean : never;
+type SectionOf<S> = { -readonly [K in keyof S]: S[K] extends Field ? FieldValue<S[K]> : SectionOf<S[K]> };
+export type Config = SectionOf<typeof SCHEMA>;
+export type ListenerName = keyof Config['listeners'];
+export const LISTENER_NAMES = Object.keys(SCHEMA.listeners) as ListenerName[];
+
+// ---------------------------------------------------------------- loading
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface CliFlags {
+  config?: string;
+  data?: string;
+  workers?: string;
+  portBase?: string;
+  logLevel?: string;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** The config file read, or null when none was given and the default was absent. */
+  file: string | null;
+}
+
+function isField(v: unknown): v is Field {
+  return typeof v === 'object' && v !== null && 'type' in v && 'default' in v;
+}
+
+type Tree = { [k: string]: Tree | Field };
+
+function defaultsOf(tree: Tree): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(tree)) out[k] = isField(v) ? v.default : defaultsOf(v);
+  return out;
+}
+
+/** Walks the schema, calling fn with each dotted key path and its field. */
+export function forEachField(fn: (path: string[], field: Field) => void, tree: Tree = SCHEMA as unknown as Tree, path: string[] = []): void {
+  for (const [k, v] of Object.entries(tree)) {
+    if (isField(v)) fn([...path, k], v);
+    else forEachField(fn, v, [...path, k]);
+  }
+}
+
+function coerce(field: Field, raw: unknown, key: string, source: string, fromText: boolean): number | string | boolean {
+  const where = `${key} (from ${source})`;
+  switch (field.type) {
+    case 'int': {
+      let n: number;
+      if (typeof raw === 'number' || typeof raw === 'bigint') n = Number(raw);
+      else if (fromText && typeof raw === 'string' && /^-?\d+$/.test(raw.trim())) n = Number(raw.trim());
+      else throw new ConfigError(`config error: ${where}: must be a whole number from ${field.min} to ${field.max}, got ${JSON.stringify(raw)}`);
+      if (!Number.isInteger(n) || n < field.min || n > field.max) {
+        throw new ConfigError(`config error: ${where}: must be a whole number from ${field.min} to ${field.max}, got ${String(raw)}`);
+      }
+      return n;
+    }
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw;
+      if (fromText && typeof raw === 'string') {
+        const t = raw.trim().toLowerCase();
+        if (['1', 'true', 'yes', 'on'].includes(t)) return true;
+        if (['0', 'false', 'no', 'off'].includes(t)) return false;
+      }
+      throw new ConfigError(`config error: ${where}: must be true or false, got ${JSON.stringify(raw)}`);
+    }
+    case 'string': {
+      if (typeof raw !== 'string') throw new ConfigError(`config error: ${where}: must be a string, got ${JSON.stringify(raw)}`);
+      if (field.oneOf !== undefined && !field.oneOf.includes(raw)) {
+        throw new ConfigError(`config error: ${where}: must be one of ${field.oneOf.join(', ')}, got ${JSON.stringify(raw)}`);
+      }
+      return raw;
+    }
+  }
+}
+
+function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
+  let o = obj;
+  for (const p of path.slice(0, -1)) o = o[p] as Record<string, unknown>;
+  o[path[path.length - 1]!] = value;
+}
+
+/** Applies a parsed TOML document onto the config, rejecting unknown keys and wrong types. */
+function applyFile(cfg: Record<string, unknown>, doc: Record<string, unknown>, source: string, tree: Tree = SCHEMA as unknown as Tree, path: string[] = []): void {
+  for (const [k, v] of Object.entries(doc)) {
+    const key = [...path, k].join('.');
+    const node = tree[k];
+    if (node === undefined) throw new ConfigError(`config error: ${key} (from ${source}): unknown key`);
+    if (isField(node)) {
+      setPath(cfg, [...path, k], coerce(node, v, key, source, false));
+    } else {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`config error: ${key} (from ${source}): must be a table ([${key}])`);
+      applyFile(cfg, v as Record<string, unknown>, source, node, [...path, k]);
+    }
+  }
+}
+
+export function envName(path: string[]): string {
+  return `STOA_${path.join('_').toUpperCase()}`;
+}
+
+/**
+ * Loads the configuration: defaults, then the file, then STOA_* environment variables, then
+ * flags. `baseDir` resolves relative paths in flags and environment (the file's own relative
+ * paths resolve against the file's folder).
+ */
+export function loadConfig(flags: CliFlags = {}, env: NodeJS.ProcessEnv = process.env, baseDir = process.cwd()): LoadedConfig {
+  const cfg = defaultsOf(SCHEMA as unknown as Tree) as Record<string, unknown>;
+  const explicit = flags.config ?? env.STOA_CONFIG;
+  const file = explicit !== undefined ? resolve(baseDir, explicit) : null;
+  let fileDir = baseDir;
+  if (file !== null) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`config error: cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    let doc: Record<string, unknown>;
+    try {
+      doc = parseToml(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`config error: ${file} is not valid TOML: ${(err as Error).message.split('\n')[0]}`);
+    }
+    applyFile(cfg, doc, file);
+    fileDir = resolve(file, '..');
+    const server = cfg.server as Record<string, unknown>;
+    if (doc.server !== undefined && (doc.server as Record<string, unknown>).data_dir !== undefined) server.data_dir = resolve(fileDir, server.data_dir as string);
+  }
+  forEachField((path, field) => {
+    const name = envName(path);
+    const raw = env[name];
+    if (raw !== undefined) setPath(cfg, path, coerce(field, raw, path.join('.'), `environment ${name}`, true));
+  });
+  const flag = (value: string | undefined, path: string[], name: string) => {
+    if (value === undefined) return;
+    const field = (path.reduce<unknown>((t, p) => (t as Tree)[p], SCHEMA) as Field);
+    setPath(cfg, path, coerce(field, value, path.join('.'), `flag ${name}`, true));
+  };
+  if (flags.data !== undefined) (cfg.server as Record<string, unknown>).data_dir = flags.data;
+  flag(flags.workers, ['runtime', 'workers'], '--workers');
+  flag(flags.portBase, ['server', 'port_base'], '--port-base');
+  flag(flags.logLevel, ['log', 'level'], '--log-level');
+  const config = cfg as unknown as Config;
+  validateCrossField(config);
+  config.server.data_dir = isAbsolute(config.server.data_dir) ? config.server.data_dir : resolve(baseDir, config.server.data_dir);
+  return { config, file };
+}
+
+function validateCrossField(c: Config): void {
+  const kib = c.runtime.ring_kib;
+  if ((kib & (kib - 1)) !== 0) throw new ConfigError(`config error: runtime.ring_kib: must be a power of two, got ${kib}`);
+  if (c.runtime.queue_soft_limit > c.runtime.queue_hard_limit) {
+    throw new ConfigError(`config error: runtime.queue_soft_limit (${c.runtime.queue_soft_limit}) must not exceed runtime.queue_hard_limit (${c.runtime.queue_hard_limit})`);
+  }
+  if ((c.tls.cert === '') !== (c.tls.key === '')) throw new ConfigError('config error: tls.cert and tls.key: set both or neither');
+  for (const name of LISTENER_NAMES) {
+    const l = c.listeners[name];
+    if (l.enabled && l.port + c.server.port_base > 65535) {
+      throw new ConfigError(`config error: listeners.${name}.port: ${l.port} + server.port_base ${c.server.port_base} is above 65535`);
+    }
+  }
+  const ports = new Map<number, string>();
+  for (const name of LISTENER_NAMES) {
+    const l = c.listeners[name];
+    if (!l.enabled || l.port === 0) continue;
+    const other = ports.get(l.port);
+    if (other !== undefined) throw new ConfigError(`config error: listeners.${name}.port: ${l.port} is also listeners.${other}.port`);
+    ports.set(l.port, name);
+  }
+}
+
+/** The resolved worker count (0 = auto). */
+export function workerCount(c: Config): number {
+  return c.runtime.workers > 0 ? c.runtime.workers : Math.max(1, availableParallelism() - 1);
+}
+
+export function cpuPoolThreads(c: Config): number {
+  if (c.cpu_pool.threads > 0) return c.cpu_pool.threads;
+  const cores = availableParallelism();
+  return cores <= 2 ? 1 : Math.floor(cores / 2);
+}
+
+/** The documented config file with every key at its default (`npm run cli -- config example`). */
+export function exampleConfig(): string {
+  const lines: string[] = [
+    '# Stoa configuration. Every key is optional; the values shown are the defaults.',
+    '# Environment variables override the file: STOA_<SECTION>_<KEY>, for example',
+    '# STOA_RUNTIME_WORKERS=3 or STOA_LISTENERS_IMAP_PORT=1143. Flags override both:',
+    '# --config FILE, --data DIR, --workers N, --port-base N, --log-level LEVEL.',
+  ];
+  let section = '';
+  forEachField((path, field) => {
+    const sec = path.slice(0, -1).join('.');
+    if (sec !== section) {
+      section = sec;
+      lines.push('', `[${sec}]`);
+    }
+    const allowed = field.type === 'string' && field.oneOf !== undefined ? ` One of: ${field.oneOf.join(', ')}.` : '';
+    const range = field.type === 'int' ? ` (${field.min}..${field.max})` : '';
+    lines.push(`# ${field.doc}${range}${allowed} Env: ${envName(path)}.`);
+    if (field.defaultNote !== undefined) lines.push(`# Default: ${field.defaultNote}.`);
+    const v = field.type === 'string' ? JSON.stringify(field.default) : String(field.default);
+    lines.push(`${path[path.length - 1]} = ${v}`);
+  });
+  return lines.join('\n') + '\n';
+}

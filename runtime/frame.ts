@@ -1,0 +1,201 @@
+/**
+ * HOT PATH. The binary frames that carry actor calls, replies and events between threads.
+ *
+ * Frame layout (little-endian), after the ring's own u32 length prefix:
+ *   0  u8   kind        FrameKind
+ *   1  u8   flags       FrameFlag bits
+ *   2  u16  keyLen      bytes of the UTF-8 actor key that follows the header
+ *   4  u32  id          call id (correlates CALL with REPLY/ERROR); 0 for TELL and EVENT
+ *   8  u32  seq         per-key message sequence (CALL/TELL/SYS), or the transfer sequence
+ *                       when DETACHED is set on a REPLY/ERROR/EVENT
+ *   12 u32  xfer        transfer sequence of the ArrayBuffers carried beside the ring (DETACHED)
+ *   16 u8   opLen       bytes of the UTF-8 op name after the key
+ *   17 ...  key, op, then the payload: MessagePack of the arguments or result
+ *
+ * Binary fields above the ring's frame budget do not travel inside the frame: top-level
+ * Uint8Array fields of the payload object (and a Uint8Array payload itself) larger than
+ * `DETACH_THRESHOLD` are replaced by a reference and their ArrayBuffers are *transferred*
+ * (moved, not copied) over the worker's message port. The frame then carries DETACHED and the
+ * transfer sequence number; the receiver holds it back until the buffers with that number have
+ * arrived, so order is the ring's order on both channels.
+ */
+import { Packr, addExtension } from 'msgpackr';
+
+export const FrameKind = {
+  CALL: 1,
+  TELL: 2,
+  REPLY: 3,
+  ERROR: 4,
+  EVENT: 5,
+  /** Runtime control that must stay ordered with data (passivate-for-move, shutdown). */
+  SYS: 6,
+} as const;
+export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
+
+export const FrameFlag = {
+  DETACHED: 1,
+} as const;
+
+export const FRAME_HEADER_BYTES = 17;
+/** Binary fields at least this large leave the ring and move by ArrayBuffer transfer. */
+export const DETACH_THRESHOLD = 16 * 1024;
+
+/** A reference to the n-th transferred buffer of a frame, standing in for a detached field. */
+class DetachedRef {
+  constructor(readonly index: number) {}
+}
+addExtension({
+  Class: DetachedRef,
+  type: 0x42,
+  write: (ref: DetachedRef) => ref.index,
+  read: (index: number) => new DetachedRef(index),
+});
+
+export interface DecodedFrame {
+  kind: FrameKind;
+  flags: number;
+  id: number;
+  seq: number;
+  xfer: number;
+  key: string;
+  op: string;
+  /** The payload bytes (still MessagePack); decode with decodePayload once buffers are present. */
+  payload: Uint8Array;
+}
+
+export interface EncodedPayload {
+  bytes: Uint8Array;
+  /** ArrayBuffers to move beside the frame, in DetachedRef index order; empty when none. */
+  transfer: ArrayBuffer[];
+}
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+const utf8 = new TextEncoder();
+const NO_TRANSFER: ArrayBuffer[] = [];
+
+/** Hands over a view's memory as a whole ArrayBuffer we may transfer: moved when it owns its buffer, else copied once. */
+function ownBuffer(view: Uint8Array): ArrayBuffer {
+  const buf = view.buffer;
+  if (buf instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === buf.byteLength) return buf;
+  const copy = new Uint8Array(view.byteLength);
+  copy.set(view);
+  return copy.buffer;
+}
+
+function isBig(v: unknown): v is Uint8Array {
+  return v instanceof Uint8Array && v.byteLength >= DETACH_THRESHOLD;
+}
+
+/**
+ * Encodes a payload. Large binary fields (top level only, a deliberate limit that keeps the
+ * scan cheap) are detached for transfer: the sender's buffers are moved and become unusable.
+ */
+export function encodePayload(value: unknown): EncodedPayload {
+  if (isBig(value)) {
+    return { bytes: packr.pack(new DetachedRef(0)), transfer: [ownBuffer(value)] };
+  }
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array)) {
+    let transfer: ArrayBuffer[] | null = null;
+    let copy: Record<string, unknown> | null = null;
+    const obj = value as Record<string, unknown>;
+    for (const k in obj) {
+      const v = obj[k];
+      if (isBig(v)) {
+        if (copy === null) {
+          copy = { ...obj };
+          transfer = [];
+        }
+        copy[k] = new DetachedRef(transfer!.length);
+        transfer!.push(ownBuffer(v));
+      }
+    }
+    if (copy !== null) return { bytes: packr.pack(copy), transfer: transfer! };
+  }
+  return { bytes: packr.pack(value), transfer: NO_TRANSFER };
+}
+
+/** Decodes a payload, putting transferred buffers back where their references stand. */
+export function decodePayload(bytes: Uint8Array, transferred?: ArrayBuffer[]): unknown {
+  if (bytes.byteLength === 0) return undefined;
+  const value: unknown = packr.unpack(bytes);
+  if (transferred === undefined || transferred.length === 0) return value;
+  if (value instanceof DetachedRef) return asBuffer(transferred[value.index]);
+  if (value !== null && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    for (const k in obj) {
+      const v = obj[k];
+      if (v instanceof DetachedRef) obj[k] = asBuffer(transferred[v.index]);
+    }
+  }
+  return value;
+}
+
+function asBuffer(ab: ArrayBuffer | undefined): Buffer {
+  if (ab === undefined) throw new Error('transferred buffer missing');
+  return Buffer.from(ab);
+}
+
+let headerScratch = new Uint8Array(256);
+
+/**
+ * Builds a frame header (with key and op) in a scratch buffer that is valid until the next
+ * call: write it into the ring at once.
+ */
+export function encodeHeader(
+  kind: FrameKind,
+  flags: number,
+  id: number,
+  seq: number,
+  xfer: number,
+  key: string,
+  op: string,
+): Uint8Array {
+  const need = FRAME_HEADER_BYTES + key.length * 3 + op.length * 3;
+  if (need > headerScratch.byteLength) headerScratch = new Uint8Array(Math.max(need, headerScratch.byteLength * 2));
+  const h = headerScratch;
+  const keyLen = utf8.encodeInto(key, h.subarray(FRAME_HEADER_BYTES)).written;
+  if (keyLen > 0xffff) throw new RangeError('actor key too long');
+  const opLen = utf8.encodeInto(op, h.subarray(FRAME_HEADER_BYTES + keyLen)).written;
+  if (opLen > 0xff) throw new RangeError('op name too long');
+  h[0] = kind;
+  h[1] = flags;
+  h[2] = keyLen & 0xff;
+  h[3] = keyLen >>> 8;
+  writeU32(h, 4, id);
+  writeU32(h, 8, seq);
+  writeU32(h, 12, xfer);
+  h[16] = opLen;
+  return h.subarray(0, FRAME_HEADER_BYTES + keyLen + opLen);
+}
+
+function writeU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = (v >>> 24) & 0xff;
+}
+
+function readU32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+
+/** Parses a frame read from a ring. Returns null for a frame too short to be one (a bug upstream). */
+export function decodeFrame(f: Uint8Array): DecodedFrame | null {
+  if (f.byteLength < FRAME_HEADER_BYTES) return null;
+  const keyLen = f[2]! | (f[3]! << 8);
+  const opLen = f[16]!;
+  const keyEnd = FRAME_HEADER_BYTES + keyLen;
+  const opEnd = keyEnd + opLen;
+  if (opEnd > f.byteLength) return null;
+  const buf = Buffer.from(f.buffer, f.byteOffset, f.byteLength);
+  return {
+    kind: f[0] as FrameKind,
+    flags: f[1]!,
+    id: readU32(f, 4),
+    seq: readU32(f, 8),
+    xfer: readU32(f, 12),
+    key: keyLen === 0 ? '' : buf.toString('utf8', FRAME_HEADER_BYTES, keyEnd),
+    op: opLen === 0 ? '' : buf.toString('latin1', keyEnd, opEnd),
+    payload: f.subarray(opEnd),
+  };
+}

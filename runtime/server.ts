@@ -1,0 +1,156 @@
+/**
+ * Starts and stops the whole server: data folder, TLS identity, actor workers, CPU pool,
+ * listeners with their doors, and the control socket. main.ts wraps this with flags and signals;
+ * tests may start it in-process.
+ */
+import { mkdirSync, accessSync, constants } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { ActorSystem } from './actor-system.js';
+import { CpuPool } from './cpu-pool.js';
+import { ControlServer } from './control-server.js';
+import { cpuPoolThreads, loadConfig, workerCount, type CliFlags, type Config, type LoadedConfig } from './config.js';
+import { renderPrometheus, runtimeSamples } from './metrics.js';
+import { actorRef } from './actor.js';
+import { ACTOR_KINDS } from '../actors/registry.js';
+import { Listeners } from '../protocols/shared/listeners.js';
+import { loadTlsIdentity, type TlsIdentity } from '../protocols/shared/tls.js';
+import { makeDoors } from '../protocols/doors.js';
+import type { HealthProtocol } from '../actors/health/health-actor.js';
+import type { ControlCommand } from './control-protocol.js';
+
+export interface RunningServer {
+  config: Config;
+  hostname: string;
+  tls: TlsIdentity;
+  system: ActorSystem;
+  pool: CpuPool;
+  listeners: Listeners;
+  control: ControlServer;
+  /** Re-reads the config file and applies what can change live (workers, log level). */
+  reload(): Promise<string[]>;
+  stop(): Promise<void>;
+  /** Resolves once stop() has finished (from a signal, the control socket or a call). */
+  stopped: Promise<void>;
+}
+
+export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Logger): Promise<RunningServer> {
+  const config = loaded.config;
+  const dataDir = config.server.data_dir;
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o750 });
+    accessSync(dataDir, constants.W_OK);
+  } catch (err) {
+    throw new Error(`server.data_dir: cannot use ${dataDir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const hostname = config.server.hostname !== '' ? config.server.hostname : osHostname();
+  const tls = await loadTlsIdentity(config, hostname);
+  if (tls.source === 'generated') log.info({ cert: tls.certPath, sha256: tls.fingerprint256 }, 'generated a self-signed TLS certificate');
+
+  const system = await ActorSystem.start({
+    workers: workerCount(config),
+    kinds: ACTOR_KINDS,
+    log,
+    logLevel: config.log.level,
+    callTimeoutMs: config.runtime.call_timeout_ms,
+    ringBytes: config.runtime.ring_kib * 1024,
+    limits: {
+      idleMs: config.runtime.idle_seconds * 1000,
+      maxActiveActors: config.runtime.max_active_actors,
+      queueSoft: config.runtime.queue_soft_limit,
+      queueHard: config.runtime.queue_hard_limit,
+      drainMs: config.runtime.drain_seconds * 1000,
+      spinMicros: config.runtime.spin_us,
+    },
+  });
+  const pool = new CpuPool({ threads: cpuPoolThreads(config), minBytes: config.cpu_pool.min_bytes });
+
+  const health = async () => {
+    const stats = await system.stats();
+    const up = stats.workers.every((w) => w.state === 'up');
+    const probe = await system.call(actorRef<HealthProtocol>('health', 'probe'), 'ping', null, { timeoutMs: 2000 }).then(
+      () => true,
+      () => false,
+    );
+    return { ok: up && probe, detail: { workers: stats.workers.map((w) => ({ index: w.index, state: w.state })), probe } };
+  };
+
+  let listeners: Listeners;
+  try {
+    listeners = await Listeners.bind(config, tls, makeDoors({ hostname, log, health }), log);
+  } catch (err) {
+    await Promise.allSettled([system.shutdown(), pool.close()]);
+    throw err;
+  }
+
+  let stopping: Promise<void> | null = null;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  let current = config;
+
+  const reload = async (): Promise<string[]> => {
+    const next = loadConfig(flags).config;
+    const applied: string[] = [];
+    if (workerCount(next) !== system.workerCount) {
+      await system.setWorkerCount(workerCount(next));
+      applied.push(`runtime.workers=${workerCount(next)}`);
+    }
+    if (next.log.level !== current.log.level) {
+      log.level = next.log.level;
+      applied.push(`log.level=${next.log.level}`);
+    }
+    current = next;
+    log.info({ applied }, 'configuration reloaded');
+    return applied;
+  };
+
+  const stop = (): Promise<void> => {
+    if (stopping !== null) return stopping;
+    stopping = (async () => {
+      log.info('stopping: closing listeners, draining calls');
+      await listeners.close();
+      await control.close();
+      await system.shutdown();
+      await pool.close();
+      log.info('stopped');
+      resolveStopped();
+    })();
+    return stopping;
+  };
+
+  const onControl = async (cmd: ControlCommand, args: Record<string, unknown>): Promise<unknown> => {
+    switch (cmd) {
+      case 'ping':
+        return { pong: true, pid: process.pid };
+      case 'status':
+        return { hostname, pid: process.pid, listeners: listeners.bound, runtime: await system.stats(), cpuPool: pool.stats() };
+      case 'metrics':
+        return renderPrometheus(runtimeSamples(await system.stats()));
+      case 'workers': {
+        const n = Number(args.count);
+        await system.setWorkerCount(n);
+        return { workers: system.workerCount };
+      }
+      case 'placement': {
+        const w = args.worker === null || args.worker === 'auto' ? null : Number(args.worker);
+        await system.setPlacement(String(args.kind), String(args.id), w);
+        return { kind: args.kind, id: args.id, worker: system.whereIs(String(args.kind), String(args.id)) };
+      }
+      case 'reload':
+        return { applied: await reload() };
+      case 'shutdown':
+        setImmediate(() => void stop());
+        return { stopping: true };
+    }
+  };
+  let control: ControlServer;
+  try {
+    control = await ControlServer.listen(config.control.socket !== '' ? config.control.socket : join(dataDir, 'control.sock'), onControl, log);
+  } catch (err) {
+    await Promise.allSettled([listeners.close(), system.shutdown(), pool.close()]);
+    throw err;
+  }
+
+  return { config, hostname, tls, system, pool, listeners, control, reload, stop, stopped };
+}
