@@ -20,7 +20,13 @@
  * callbacks, timers and transferred buffers arrive through it), so Atomics.wait is never used.
  * The park protocol is Dekker-style on sequentially consistent atomics: the waiter stores its
  * flag then re-reads the index; the other side stores the index then reads the flag. At least one
- * of them sees the other's store, so a wake-up is never lost.
+ * of them sees the other's store, so a wake-up is never lost. Only the waiter ever writes its
+ * flag (it clears it after waking): were the notifier to clear it, a stale clear could erase a
+ * newer park and lose its wake-up.
+ *
+ * Note: a pending Atomics.waitAsync does not keep a thread's event loop alive. The runtime's
+ * threads stay alive through their message ports; anything else using a Ring must hold a ref'd
+ * handle of its own while it waits.
  */
 
 const HEAD = 0;
@@ -106,10 +112,7 @@ export class Ring {
     pos = this.copyIn(a, pos);
     if (b !== undefined) pos = this.copyIn(b, pos);
     Atomics.store(this.ctl, HEAD, pos | 0);
-    if (Atomics.load(this.ctl, CONSUMER_WAIT) !== 0) {
-      Atomics.store(this.ctl, CONSUMER_WAIT, 0);
-      Atomics.notify(this.ctl, HEAD);
-    }
+    if (Atomics.load(this.ctl, CONSUMER_WAIT) !== 0) Atomics.notify(this.ctl, HEAD);
     return true;
   }
 
@@ -131,7 +134,9 @@ export class Ring {
       Atomics.store(this.ctl, PRODUCER_WAIT, 0);
       return Promise.resolve();
     }
-    return r.value.then(() => undefined);
+    return r.value.then(() => {
+      Atomics.store(this.ctl, PRODUCER_WAIT, 0);
+    });
   }
 
   // ---- consumer side ----
@@ -146,10 +151,7 @@ export class Ring {
     const out = new Uint8Array(len);
     this.copyOut(out, (tail + LEN_BYTES) >>> 0);
     Atomics.store(this.ctl, TAIL, (tail + LEN_BYTES + len) | 0);
-    if (Atomics.load(this.ctl, PRODUCER_WAIT) !== 0) {
-      Atomics.store(this.ctl, PRODUCER_WAIT, 0);
-      Atomics.notify(this.ctl, TAIL);
-    }
+    if (Atomics.load(this.ctl, PRODUCER_WAIT) !== 0) Atomics.notify(this.ctl, TAIL);
     return out;
   }
 
@@ -176,7 +178,9 @@ export class Ring {
       Atomics.store(this.ctl, CONSUMER_WAIT, 0);
       return Promise.resolve();
     }
-    return r.value.then(() => undefined);
+    return r.value.then(() => {
+      Atomics.store(this.ctl, CONSUMER_WAIT, 0);
+    });
   }
 
   // ---- byte copies with wrap-around ----
