@@ -4,9 +4,10 @@
  *
  * Routing invariant: an actor is active on at most one worker. The router remembers, per key,
  * the worker it last sent to (`routes`) and keeps sending there (sticky), so a key changes worker
- * only through a move: new calls are held, a passivate barrier goes down the old worker's ring
- * behind everything already sent, and when the old worker confirms the actor is passivated the
- * held calls go, in order, to the new worker. No accepted message is lost or reordered.
+ * only through a move: a drain (calls still flow while the actor's sessions end), then the
+ * cut-over: new calls are held, a passivate barrier goes down the old worker's ring behind
+ * everything already sent, and when the old worker confirms the actor is passivated the held
+ * calls go, in order, to the new worker. No accepted message is lost or reordered.
  */
 import { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'node:events';
@@ -80,7 +81,9 @@ interface Held {
 interface Route {
   worker: number;
   seq: number;
-  /** Non-null while the key moves: messages held until the old worker has passivated it. */
+  /** True from the start of a move (drain) to its end. */
+  moving: boolean;
+  /** Non-null during a move's cut-over: messages held until the old worker has passivated it. */
   held: Held[] | null;
 }
 
@@ -218,7 +221,7 @@ export class ActorSystem extends EventEmitter {
   private dispatch(key: string, kind: FrameKind, id: number, op: string, args: unknown): void {
     let route = this.routes.get(key);
     if (route === undefined) {
-      route = { worker: this.placement.place(key), seq: 0, held: null };
+      route = { worker: this.placement.place(key), seq: 0, moving: false, held: null };
       this.routes.set(key, route);
     }
     if (route.held !== null) {
@@ -303,7 +306,7 @@ export class ActorSystem extends EventEmitter {
         if (f.op === 'passivated') {
           // Forget the route only if nothing was sent to that key after the worker passivated it.
           const r = this.routes.get(f.key);
-          if (r !== undefined && r.held === null && r.worker === slot.index && r.seq === f.seq) this.routes.delete(f.key);
+          if (r !== undefined && !r.moving && r.worker === slot.index && r.seq === f.seq) this.routes.delete(f.key);
         }
         return;
       default:
@@ -385,7 +388,7 @@ export class ActorSystem extends EventEmitter {
     }
     if (slot.expectedExit) return;
     this.log.error({ worker: slot.index, code }, 'worker died; restarting it');
-    for (const [key, r] of this.routes) if (r.worker === slot.index && r.held === null) this.routes.delete(key);
+    for (const [key, r] of this.routes) if (r.worker === slot.index && !r.moving) this.routes.delete(key);
     this.emit('workerExit', slot.index, code);
     if (this.closing || this.slots[slot.index] !== slot) return;
     const now = performance.now();
@@ -433,13 +436,24 @@ export class ActorSystem extends EventEmitter {
 
   // ---------------------------------------------------------------- moves and rescaling
 
-  /** Moves one key to where placement now puts it; resolves when held calls were released. */
+  /**
+   * Moves one key to where placement now puts it. First a drain: calls keep flowing to the old
+   * worker while the actor's sessions end (up to the drain timeout). Then the cut-over: new calls
+   * are held, a passivate barrier follows everything already sent, and once the old worker has
+   * passivated the actor the held calls go, in order, to the new worker.
+   */
   private async move(key: string, route: Route): Promise<void> {
-    route.held = [];
+    route.moving = true;
     const from = route.worker;
+    try {
+      await this.sysCall(route, key, 'drain', this.limits.drainMs + 10_000);
+    } catch (err) {
+      this.log.warn({ key, err }, 'move: drain failed');
+    }
+    route.held = [];
     let lost: string[] = [];
     try {
-      const reply = (await this.sysCall(route, key, 'passivate')) as PassivateReply;
+      const reply = (await this.sysCall(route, key, 'passivate', 60_000)) as PassivateReply;
       lost = reply.lostSessions;
     } catch (err) {
       // The old worker died: its actor is gone anyway.
@@ -447,12 +461,13 @@ export class ActorSystem extends EventEmitter {
     }
     const held = route.held;
     route.held = null;
+    route.moving = false;
     if (this.routes.get(key) === route) this.routes.delete(key);
     for (const h of held) {
       if (h.id !== 0 && !this.pending.has(h.id)) continue; // timed out while held
       this.dispatch(key, h.kind, h.id, h.op, h.args);
     }
-    const to = this.routes.get(key)?.worker;
+    const to = this.routes.get(key)?.worker ?? this.placement.place(key);
     this.log.debug({ key, from, to }, 'actor moved');
     if (lost.length > 0) {
       this.log.warn({ key, sessions: lost }, 'sessions lost their state in a move');
@@ -460,7 +475,7 @@ export class ActorSystem extends EventEmitter {
     }
   }
 
-  private sysCall(route: Route, key: string, op: string): Promise<unknown> {
+  private sysCall(route: Route, key: string, op: string, timeoutMs: number): Promise<unknown> {
     const id = this.newId();
     const slot = this.slots[route.worker]!;
     return new Promise((resolve, reject) => {
@@ -469,7 +484,7 @@ export class ActorSystem extends EventEmitter {
         return;
       }
       const pc: PendingCall = { resolve, reject, timer: null, worker: slot.index, start: performance.now() };
-      pc.timer = setTimeout(() => this.fail(id, { code: ErrorCode.TIMEOUT, detail: `${op} ${key}`, retryable: true }), this.limits.drainMs + 10_000);
+      pc.timer = setTimeout(() => this.fail(id, { code: ErrorCode.TIMEOUT, detail: `${op} ${key}`, retryable: true }), timeoutMs);
       this.pending.set(id, pc);
       slot.inFlight++;
       route.seq = (route.seq + 1) >>> 0;
@@ -514,7 +529,7 @@ export class ActorSystem extends EventEmitter {
   private async rebalance(): Promise<void> {
     const moves: Promise<void>[] = [];
     for (const [key, route] of this.routes) {
-      if (route.held === null && this.placement.place(key) !== route.worker) moves.push(this.move(key, route));
+      if (!route.moving && this.placement.place(key) !== route.worker) moves.push(this.move(key, route));
     }
     await Promise.all(moves);
   }
@@ -561,7 +576,7 @@ export class ActorSystem extends EventEmitter {
       }),
     );
     let moving = 0;
-    for (const r of this.routes.values()) if (r.held !== null) moving++;
+    for (const r of this.routes.values()) if (r.moving) moving++;
     return { workers: reports, routes: this.routes.size, moving, overrides: this.placement.overridesList(), pendingCalls: this.pending.size };
   }
 

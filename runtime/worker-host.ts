@@ -158,7 +158,11 @@ class WorkerHost {
     }
     if (f.kind === FrameKind.CALL || f.kind === FrameKind.TELL) {
       this.deliver(f.key, f.seq, { id: f.kind === FrameKind.CALL ? f.id : 0, op: f.op, args, readOnly: false, sys: false });
+    } else if (f.kind === FrameKind.SYS && f.op === 'drain') {
+      // First half of a move: messages keep flowing while sessions end, up to the drain timeout.
+      void this.drain(f.key).then((remaining) => this.channel.send(FrameKind.REPLY, f.id, 0, '', '', { remaining }));
     } else if (f.kind === FrameKind.SYS && f.op === 'passivate') {
+      // Second half: a barrier behind everything already accepted for this actor.
       const cell = this.cells.get(f.key);
       if (cell === undefined) {
         const reply: PassivateReply = { lostSessions: [] };
@@ -167,6 +171,17 @@ class WorkerHost {
       }
       cell.queue.push({ id: f.id, op: 'passivate', args, readOnly: false, sys: true });
       this.pump(cell);
+    }
+  }
+
+  /** Resolves with the sessions still held once none are, or when the drain timeout passes. */
+  private async drain(key: string): Promise<number> {
+    const deadline = performance.now() + this.init.limits.drainMs;
+    for (;;) {
+      const cell = this.cells.get(key);
+      const held = cell === undefined ? 0 : this.sessions(cell).length;
+      if (held === 0 || performance.now() >= deadline || this.shuttingDown) return held;
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 
@@ -407,13 +422,9 @@ class WorkerHost {
     this.channel.send(FrameKind.SYS, 0, cell.lastSeq, cell.key, 'passivated', null);
   }
 
-  /** A move: everything accepted before the barrier has run; wait for sessions, then passivate. */
+  /** A move's barrier: everything accepted before it has run; passivate now, reporting sessions that lose state. */
   private async passivateForMove(cell: Cell, id: number): Promise<void> {
     cell.state = 'passivating';
-    const deadline = performance.now() + this.init.limits.drainMs;
-    while (this.sessions(cell).length > 0 && performance.now() < deadline && !this.shuttingDown) {
-      await new Promise((r) => setTimeout(r, 25));
-    }
     const lost = [...this.sessions(cell)];
     await this.callPassivate(cell);
     if (cell.queued() > 0) this.activate(cell);
