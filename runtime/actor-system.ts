@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { Channel, isTransferMessage } from './channel.js';
-import { FrameKind, decodePayload, type DecodedFrame } from './frame.js';
+import { FrameKind, decodeFramePayload, type DecodedFrame } from './frame.js';
 import { Ring } from './ring.js';
 import { ActorError, ErrorCode, actorError, isErrorData, type ErrorData } from './errors.js';
 import { actorKey, type ActorRef, type Protocol } from './actor.js';
@@ -65,11 +65,22 @@ export interface SystemStats {
 interface PendingCall {
   resolve: (v: unknown) => void;
   reject: (e: ActorError) => void;
-  timer: NodeJS.Timeout | null;
+  /** Absolute deadline (performance.now() ms); Infinity for none. */
+  deadline: number;
+  /** What timed out, for the error message (built only if it does). */
+  key: string;
+  op: string;
+  timeoutMs: number;
   /** Worker the call was written to; -1 while held by a move. */
   worker: number;
+  /** Send time for the latency histogram; 0 when this call is not sampled. */
   start: number;
 }
+
+/** Deadlines are checked by one timer on this granularity instead of a timer per call (ms). */
+const DEADLINE_TICK_MS = 25;
+/** One call in this many has its round trip recorded (the histogram needs a sample, not all). */
+const LATENCY_SAMPLE_EVERY = 8;
 
 interface Held {
   kind: FrameKind;
@@ -132,6 +143,11 @@ export class ActorSystem extends EventEmitter {
   private readonly callTimeoutMs: number;
   private readonly ringBytes: number;
   private nextId = 1;
+  /** Deadline buckets: tick number → ids due then (lazily skipped when already answered). */
+  private readonly deadlines = new Map<number, number[]>();
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private lastTick = 0;
+  private clockNow = 0;
   private closing = false;
   private rescaling: Promise<void> = Promise.resolve();
   private statsReq = 1;
@@ -172,29 +188,79 @@ export class ActorSystem extends EventEmitter {
     const id = this.newId();
     const timeoutMs = options?.timeoutMs ?? this.callTimeoutMs;
     return new Promise<P[O]['result']>((resolve, reject) => {
-      const pc: PendingCall = { resolve: resolve as (v: unknown) => void, reject, timer: null, worker: -1, start: performance.now() };
+      const pc: PendingCall = {
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        deadline: Infinity,
+        key: ref.key,
+        op,
+        timeoutMs,
+        worker: -1,
+        start: (id & (LATENCY_SAMPLE_EVERY - 1)) === 0 ? performance.now() : 0,
+      };
       if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-        pc.timer = setTimeout(() => {
-          if (this.pending.delete(id)) {
-            this.release(pc);
-            reject(actorError(ErrorCode.TIMEOUT, `${ref.kind}/${ref.id} ${op}: no reply in ${timeoutMs} ms`));
-          }
-        }, timeoutMs);
+        pc.deadline = this.coarseNow() + timeoutMs;
+        this.addDeadline(id, pc.deadline);
       }
       this.pending.set(id, pc);
-      this.dispatch(actorKey(ref.kind, ref.id), FrameKind.CALL, id, op, args);
+      this.dispatch(ref.key, FrameKind.CALL, id, op, args);
     });
+  }
+
+  /**
+   * The clock deadlines are set by: read once per tick while the deadline timer runs, so calls do
+   * not each read the clock. Deadlines are therefore up to one tick late, never early.
+   */
+  private coarseNow(): number {
+    if (this.deadlineTimer === null) this.clockNow = performance.now();
+    return this.clockNow + DEADLINE_TICK_MS;
+  }
+
+  private addDeadline(id: number, deadline: number): void {
+    const tick = Math.ceil(deadline / DEADLINE_TICK_MS);
+    let ids = this.deadlines.get(tick);
+    if (ids === undefined) this.deadlines.set(tick, (ids = []));
+    ids.push(id);
+    if (this.deadlineTimer === null) {
+      this.lastTick = Math.floor(performance.now() / DEADLINE_TICK_MS);
+      this.deadlineTimer = setInterval(() => this.expire(), DEADLINE_TICK_MS);
+      this.deadlineTimer.unref();
+    }
+  }
+
+  /** Rejects calls past their deadline with TIMEOUT (a late reply is then ignored). */
+  private expire(): void {
+    const now = performance.now();
+    this.clockNow = now;
+    const tickNow = Math.floor(now / DEADLINE_TICK_MS);
+    for (let tick = this.lastTick; tick <= tickNow; tick++) {
+      const ids = this.deadlines.get(tick);
+      if (ids === undefined) continue;
+      this.deadlines.delete(tick);
+      for (const id of ids) {
+        const pc = this.pending.get(id);
+        if (pc !== undefined && pc.deadline <= now) {
+          this.fail(id, { code: ErrorCode.TIMEOUT, detail: `${pc.key} ${pc.op}: no reply in ${pc.timeoutMs} ms`, retryable: true });
+        }
+        else if (pc !== undefined && Number.isFinite(pc.deadline)) this.addDeadline(id, pc.deadline);
+      }
+    }
+    this.lastTick = tickNow + 1;
+    if (this.deadlines.size === 0 && this.deadlineTimer !== null) {
+      clearInterval(this.deadlineTimer);
+      this.deadlineTimer = null;
+    }
   }
 
   /** Sends a one-way message. Errors are logged by the worker. */
   tell<P extends Protocol, O extends keyof P & string>(ref: ActorRef<P>, op: O, args: P[O]['args']): void {
     if (this.closing) throw actorError(ErrorCode.SHUTTING_DOWN, 'the server is shutting down');
-    this.dispatch(actorKey(ref.kind, ref.id), FrameKind.TELL, 0, op, args);
+    this.dispatch(ref.key, FrameKind.TELL, 0, op, args);
   }
 
   /** Listens to an actor's events; returns the unsubscribe function. */
   subscribe<P extends Protocol>(ref: ActorRef<P>, listener: (topic: string, data: unknown) => void): () => void {
-    const key = actorKey(ref.kind, ref.id);
+    const key = ref.key;
     let set = this.subscribers.get(key);
     if (set === undefined) this.subscribers.set(key, (set = new Set()));
     set.add(listener);
@@ -211,7 +277,6 @@ export class ActorSystem extends EventEmitter {
   }
 
   private release(pc: PendingCall): void {
-    if (pc.timer !== null) clearTimeout(pc.timer);
     if (pc.worker >= 0) {
       const slot = this.slots[pc.worker];
       if (slot !== undefined) slot.inFlight--;
@@ -270,10 +335,10 @@ export class ActorSystem extends EventEmitter {
         this.pending.delete(f.id);
         this.release(pc);
         slot.answered++;
-        slot.latency.record((performance.now() - pc.start) * 1000);
+        if (pc.start !== 0) slot.latency.record((performance.now() - pc.start) * 1000);
         let value: unknown;
         try {
-          value = decodePayload(f.payload, bufs);
+          value = decodeFramePayload(f, bufs);
         } catch (err) {
           pc.reject(actorError(ErrorCode.BAD_MESSAGE, `reply could not be decoded: ${String(err)}`));
           return;
@@ -285,7 +350,7 @@ export class ActorSystem extends EventEmitter {
       case FrameKind.EVENT: {
         let data: unknown;
         try {
-          data = decodePayload(f.payload, bufs);
+          data = decodeFramePayload(f, bufs);
         } catch {
           return;
         }
@@ -483,8 +548,8 @@ export class ActorSystem extends EventEmitter {
         reject(actorError(ErrorCode.UNAVAILABLE, 'worker down'));
         return;
       }
-      const pc: PendingCall = { resolve, reject, timer: null, worker: slot.index, start: performance.now() };
-      pc.timer = setTimeout(() => this.fail(id, { code: ErrorCode.TIMEOUT, detail: `${op} ${key}`, retryable: true }), timeoutMs);
+      const pc: PendingCall = { resolve, reject, deadline: this.coarseNow() + timeoutMs, key, op, timeoutMs, worker: slot.index, start: 0 };
+      this.addDeadline(id, pc.deadline);
       this.pending.set(id, pc);
       slot.inFlight++;
       route.seq = (route.seq + 1) >>> 0;
@@ -612,6 +677,9 @@ export class ActorSystem extends EventEmitter {
     while (this.pending.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     for (const id of [...this.pending.keys()]) this.fail(id, { code: ErrorCode.SHUTTING_DOWN, detail: 'the server shut down', retryable: true });
     await Promise.all(this.slots.map((s) => this.stopSlot(s)));
+    if (this.deadlineTimer !== null) clearInterval(this.deadlineTimer);
+    this.deadlineTimer = null;
+    this.deadlines.clear();
     this.log.info('actor workers stopped');
   }
 }

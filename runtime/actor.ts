@@ -10,7 +10,9 @@
  *   const total = await system.call(ref, 'add', { n: 1 });
  *
  * Arguments and results cross threads as MessagePack (plain data: objects, arrays, strings,
- * numbers, booleans, null, Uint8Array, Date). A Uint8Array at the top level of the arguments or
+ * numbers, booleans, null, Uint8Array, Date). A Uint8Array as the whole value travels as raw
+ * bytes, without MessagePack (the ROP and protocol-bytes fast path; it arrives as a Buffer).
+ * A Uint8Array at the top level of the arguments or
  * result, or as the whole value, of 16 KiB or more is MOVED to the other thread by ArrayBuffer
  * transfer: the sender must not use it afterwards (its ArrayBuffer is detached when it owned it
  * whole; otherwise it is copied once first).
@@ -29,12 +31,14 @@ export type Protocol = { [op: string]: OpSpec };
 export interface ActorRef<P extends Protocol> {
   readonly kind: string;
   readonly id: string;
+  /** The routing key (kind/id), computed once: doors keep refs, so calls do not rebuild it. */
+  readonly key: string;
   /** Phantom field carrying the protocol type; never set. */
   readonly __protocol?: P;
 }
 
 export function actorRef<P extends Protocol>(kind: string, id: string): ActorRef<P> {
-  return { kind, id };
+  return { kind, id, key: actorKey(kind, id) };
 }
 
 /** The routing key of an actor: kind and id. The key is what placement hashes. */

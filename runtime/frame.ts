@@ -34,6 +34,8 @@ export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
 export const FrameFlag = {
   DETACHED: 1,
+  /** The payload is a Uint8Array carried as-is, without MessagePack (ROP buffers, protocol bytes). */
+  RAW: 2,
 } as const;
 
 export const FRAME_HEADER_BYTES = 17;
@@ -59,15 +61,21 @@ export interface DecodedFrame {
   xfer: number;
   key: string;
   op: string;
-  /** The payload bytes (still MessagePack); decode with decodePayload once buffers are present. */
-  payload: Uint8Array;
+  /** The whole frame; the payload (still MessagePack) starts at `payloadAt`. Decode it with decodePayload once any transferred buffers are present. */
+  raw: Buffer;
+  payloadAt: number;
 }
 
 export interface EncodedPayload {
   bytes: Uint8Array;
+  /** True when `bytes` is the caller's own Uint8Array, to be sent without MessagePack. */
+  raw?: boolean;
   /** ArrayBuffers to move beside the frame, in DetachedRef index order; empty when none. */
   transfer: ArrayBuffer[];
 }
+
+/** Reused result of encodePayload on the hot path: valid until the next call. */
+const encoded: EncodedPayload = { bytes: new Uint8Array(0), transfer: [] };
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 const utf8 = new TextEncoder();
@@ -94,6 +102,27 @@ export function encodePayload(value: unknown): EncodedPayload {
   if (isBig(value)) {
     return { bytes: packr.pack(new DetachedRef(0)), transfer: [ownBuffer(value)] };
   }
+  const r = encodePayloadInto(value);
+  return { bytes: r.bytes, transfer: r.transfer };
+}
+
+/**
+ * encodePayload without the result allocation, for the hot path: the returned object (and its
+ * bytes, which MessagePack may write into a reused buffer) are valid until the next call.
+ */
+export function encodePayloadInto(value: unknown): EncodedPayload {
+  encoded.raw = false;
+  if (value instanceof Uint8Array) {
+    if (value.byteLength >= DETACH_THRESHOLD) {
+      encoded.bytes = packr.pack(new DetachedRef(0));
+      encoded.transfer = [ownBuffer(value)];
+    } else {
+      encoded.bytes = value;
+      encoded.raw = true;
+      encoded.transfer = NO_TRANSFER;
+    }
+    return encoded;
+  }
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array)) {
     let transfer: ArrayBuffer[] | null = null;
     let copy: Record<string, unknown> | null = null;
@@ -109,15 +138,31 @@ export function encodePayload(value: unknown): EncodedPayload {
         transfer!.push(ownBuffer(v));
       }
     }
-    if (copy !== null) return { bytes: packr.pack(copy), transfer: transfer! };
+    if (copy !== null) {
+      encoded.bytes = packr.pack(copy);
+      encoded.transfer = transfer!;
+      return encoded;
+    }
   }
-  return { bytes: packr.pack(value), transfer: NO_TRANSFER };
+  encoded.bytes = packr.pack(value);
+  encoded.transfer = NO_TRANSFER;
+  return encoded;
+}
+
+/** Decodes a received frame's payload (raw bytes, or MessagePack with any transferred buffers). */
+export function decodeFramePayload(f: DecodedFrame, transferred: ArrayBuffer[] | undefined): unknown {
+  if ((f.flags & FrameFlag.RAW) !== 0) return f.raw.subarray(f.payloadAt);
+  return decodePayload(f.raw, transferred, f.payloadAt);
 }
 
 /** Decodes a payload, putting transferred buffers back where their references stand. */
-export function decodePayload(bytes: Uint8Array, transferred?: ArrayBuffer[]): unknown {
-  if (bytes.byteLength === 0) return undefined;
-  const value: unknown = packr.unpack(bytes);
+const unpackRange = { start: 0, end: 0 };
+
+export function decodePayload(bytes: Uint8Array, transferred?: ArrayBuffer[], start = 0): unknown {
+  if (bytes.byteLength <= start) return undefined;
+  unpackRange.start = start;
+  unpackRange.end = bytes.byteLength;
+  const value: unknown = packr.unpack(bytes, unpackRange);
   if (transferred === undefined || transferred.length === 0) return value;
   if (value instanceof DetachedRef) return asBuffer(transferred[value.index]);
   if (value !== null && typeof value === 'object') {
@@ -137,36 +182,68 @@ function asBuffer(ab: ArrayBuffer | undefined): Buffer {
 
 let headerScratch = new Uint8Array(256);
 
+/** Encoded actor keys and op names, reused: the same few recur on every call. */
+const KEY_CACHE_MAX = 4096;
+const keyBytes = new Map<string, Uint8Array>();
+const opBytes = new Map<string, Uint8Array>();
+
+function encodedKey(key: string): Uint8Array {
+  let b = keyBytes.get(key);
+  if (b === undefined) {
+    b = utf8.encode(key);
+    if (b.byteLength > 0xffff) throw new RangeError('actor key too long');
+    if (keyBytes.size >= KEY_CACHE_MAX) keyBytes.clear();
+    keyBytes.set(key, b);
+  }
+  return b;
+}
+
+function encodedOp(op: string): Uint8Array {
+  let b = opBytes.get(op);
+  if (b === undefined) {
+    b = utf8.encode(op);
+    if (b.byteLength > 0xff || b.some((c) => c > 0x7f)) throw new RangeError(`op name must be ASCII of at most 255 bytes: ${op}`);
+    if (opBytes.size >= KEY_CACHE_MAX) opBytes.clear();
+    opBytes.set(op, b);
+  }
+  return b;
+}
+
 /**
  * Builds a frame header (with key and op) in a scratch buffer that is valid until the next
  * call: write it into the ring at once.
  */
-export function encodeHeader(
-  kind: FrameKind,
-  flags: number,
-  id: number,
-  seq: number,
-  xfer: number,
-  key: string,
-  op: string,
-): Uint8Array {
-  const need = FRAME_HEADER_BYTES + key.length * 3 + op.length * 3;
+export function encodeHeader(kind: FrameKind, flags: number, id: number, seq: number, xfer: number, key: string, op: string): Uint8Array {
+  return headerScratch.subarray(0, encodeHeaderScratch(kind, flags, id, seq, xfer, key, op));
+}
+
+/** The header bytes written by encodeHeaderScratch; valid until the next call. */
+export function headerBytes(): Uint8Array {
+  return headerScratch;
+}
+
+/** Writes a header into the scratch buffer (see headerBytes) and returns its length: no allocation. */
+export function encodeHeaderScratch(kind: FrameKind, flags: number, id: number, seq: number, xfer: number, key: string, op: string): number {
+  const k = key.length === 0 ? EMPTY : encodedKey(key);
+  const o = op.length === 0 ? EMPTY : encodedOp(op);
+  const need = FRAME_HEADER_BYTES + k.byteLength + o.byteLength;
   if (need > headerScratch.byteLength) headerScratch = new Uint8Array(Math.max(need, headerScratch.byteLength * 2));
   const h = headerScratch;
-  const keyLen = utf8.encodeInto(key, h.subarray(FRAME_HEADER_BYTES)).written;
-  if (keyLen > 0xffff) throw new RangeError('actor key too long');
-  const opLen = utf8.encodeInto(op, h.subarray(FRAME_HEADER_BYTES + keyLen)).written;
-  if (opLen > 0xff) throw new RangeError('op name too long');
   h[0] = kind;
   h[1] = flags;
-  h[2] = keyLen & 0xff;
-  h[3] = keyLen >>> 8;
+  h[2] = k.byteLength & 0xff;
+  h[3] = k.byteLength >>> 8;
   writeU32(h, 4, id);
   writeU32(h, 8, seq);
   writeU32(h, 12, xfer);
-  h[16] = opLen;
-  return h.subarray(0, FRAME_HEADER_BYTES + keyLen + opLen);
+  h[16] = o.byteLength;
+  let at = FRAME_HEADER_BYTES;
+  for (let i = 0; i < k.byteLength; i++) h[at++] = k[i]!;
+  for (let i = 0; i < o.byteLength; i++) h[at++] = o[i]!;
+  return need;
 }
+
+const EMPTY = new Uint8Array(0);
 
 function writeU32(b: Uint8Array, at: number, v: number): void {
   b[at] = v & 0xff;
@@ -180,22 +257,22 @@ function readU32(b: Uint8Array, at: number): number {
 }
 
 /** Parses a frame read from a ring. Returns null for a frame too short to be one (a bug upstream). */
-export function decodeFrame(f: Uint8Array): DecodedFrame | null {
+export function decodeFrame(f: Buffer): DecodedFrame | null {
   if (f.byteLength < FRAME_HEADER_BYTES) return null;
   const keyLen = f[2]! | (f[3]! << 8);
   const opLen = f[16]!;
   const keyEnd = FRAME_HEADER_BYTES + keyLen;
   const opEnd = keyEnd + opLen;
   if (opEnd > f.byteLength) return null;
-  const buf = Buffer.from(f.buffer, f.byteOffset, f.byteLength);
   return {
     kind: f[0] as FrameKind,
     flags: f[1]!,
     id: readU32(f, 4),
     seq: readU32(f, 8),
     xfer: readU32(f, 12),
-    key: keyLen === 0 ? '' : buf.toString('utf8', FRAME_HEADER_BYTES, keyEnd),
-    op: opLen === 0 ? '' : buf.toString('latin1', keyEnd, opEnd),
-    payload: f.subarray(opEnd),
+    key: keyLen === 0 ? '' : f.toString('utf8', FRAME_HEADER_BYTES, keyEnd),
+    op: opLen === 0 ? '' : f.toString('latin1', keyEnd, opEnd),
+    raw: f,
+    payloadAt: opEnd,
   };
 }

@@ -48,9 +48,13 @@ export class Ring {
   private readonly ctl: Int32Array;
   private readonly data: Uint8Array;
   private readonly mask: number;
-  private readonly lenScratch = new Uint8Array(LEN_BYTES);
-  private readonly lenView = new DataView(this.lenScratch.buffer);
   private tailSeenFull = 0;
+  /** Producer side: our own head, and the last tail we read (room is at least what it implies). */
+  private headOwn: number;
+  private tailSeen: number;
+  /** Consumer side: our own tail, and the last head we read. */
+  private tailOwn: number;
+  private headSeen: number;
 
   /** Makes the shared memory for a ring whose data area holds `capacity` bytes (power of two). */
   static allocate(capacity: number): SharedArrayBuffer {
@@ -66,6 +70,10 @@ export class Ring {
     this.ctl = new Int32Array(sab, 0, RING_HEADER_BYTES / 4);
     this.data = new Uint8Array(sab, RING_HEADER_BYTES, this.capacity);
     this.mask = this.capacity - 1;
+    this.headOwn = Atomics.load(this.ctl, HEAD) >>> 0;
+    this.tailOwn = Atomics.load(this.ctl, TAIL) >>> 0;
+    this.tailSeen = this.tailOwn;
+    this.headSeen = this.headOwn;
     const limit = this.capacity - LEN_BYTES;
     this.maxFrame = maxFrame === undefined ? limit : Math.min(maxFrame, limit);
   }
@@ -75,8 +83,9 @@ export class Ring {
     return (Atomics.load(this.ctl, HEAD) - Atomics.load(this.ctl, TAIL)) >>> 0;
   }
 
+  /** Consumer's view: nothing left to read. */
   isEmpty(): boolean {
-    return Atomics.load(this.ctl, HEAD) === Atomics.load(this.ctl, TAIL);
+    return Atomics.load(this.ctl, HEAD) >>> 0 === this.tailOwn;
   }
 
   closed(): boolean {
@@ -93,27 +102,46 @@ export class Ring {
   // ---- producer side ----
 
   /**
-   * Writes one frame made of `a` followed by `b` (either may be empty).
+   * Writes one frame made of the first `aLen` bytes of `a` followed by `b` (either may be empty).
    * Returns false, writing nothing, when the ring lacks room right now.
    * Throws when the frame can never fit (larger than maxFrame): callers must check first.
    */
-  tryWrite(a: Uint8Array, b?: Uint8Array): boolean {
-    const len = a.byteLength + (b === undefined ? 0 : b.byteLength);
+  tryWrite(a: Uint8Array, b?: Uint8Array, aLen = a.byteLength, publish = true): boolean {
+    const len = aLen + (b === undefined ? 0 : b.byteLength);
     if (len > this.maxFrame) throw new RangeError(`frame of ${len} bytes exceeds the ring's limit of ${this.maxFrame}`);
-    const head = Atomics.load(this.ctl, HEAD) >>> 0;
-    const tail = Atomics.load(this.ctl, TAIL) >>> 0;
-    const free = this.capacity - ((head - tail) >>> 0);
-    if (free < len + LEN_BYTES) {
-      this.tailSeenFull = tail | 0;
-      return false;
+    // head is ours (only the producer writes it); tail is re-read only when the cached value
+    // says there may not be room.
+    const head = this.headOwn;
+    const need = len + LEN_BYTES;
+    if (this.capacity - ((head - this.tailSeen) >>> 0) < need) {
+      this.tailSeen = Atomics.load(this.ctl, TAIL) >>> 0;
+      if (this.capacity - ((head - this.tailSeen) >>> 0) < need) {
+        this.tailSeenFull = this.tailSeen | 0;
+        return false;
+      }
     }
-    this.lenView.setUint32(0, len, true);
-    let pos = this.copyIn(this.lenScratch, head);
-    pos = this.copyIn(a, pos);
+    const d = this.data;
+    const m = this.mask;
+    d[head & m] = len & 0xff;
+    d[(head + 1) & m] = (len >>> 8) & 0xff;
+    d[(head + 2) & m] = (len >>> 16) & 0xff;
+    d[(head + 3) & m] = len >>> 24;
+    let pos = this.copyIn(a, (head + LEN_BYTES) >>> 0, aLen);
     if (b !== undefined) pos = this.copyIn(b, pos);
-    Atomics.store(this.ctl, HEAD, pos | 0);
-    if (Atomics.load(this.ctl, CONSUMER_WAIT) !== 0) Atomics.notify(this.ctl, HEAD);
+    this.headOwn = pos;
+    if (publish) this.publish();
     return true;
+  }
+
+  /**
+   * Makes every frame written so far visible to the consumer (and wakes it if parked). Writers
+   * that batch call tryWrite(..., false) several times and publish once: one atomic store and at
+   * most one notify per batch instead of per frame.
+   */
+  publish(): void {
+    if ((Atomics.load(this.ctl, HEAD) >>> 0) === this.headOwn) return;
+    Atomics.store(this.ctl, HEAD, this.headOwn | 0);
+    if (Atomics.load(this.ctl, CONSUMER_WAIT) !== 0) Atomics.notify(this.ctl, HEAD);
   }
 
   /**
@@ -121,6 +149,7 @@ export class Ring {
    * closed). Never blocks the thread.
    */
   waitForRoom(): Promise<void> {
+    this.publish(); // the consumer frees room only for frames it can see
     // Compare with the tail seen when the write failed: room freed since then must not be missed.
     const tail = this.tailSeenFull;
     Atomics.store(this.ctl, PRODUCER_WAIT, 1);
@@ -141,18 +170,32 @@ export class Ring {
 
   // ---- consumer side ----
 
-  /** Reads the next frame into a new buffer the caller owns, or returns null when empty. */
-  read(): Uint8Array | null {
-    const tail = Atomics.load(this.ctl, TAIL) >>> 0;
-    const head = Atomics.load(this.ctl, HEAD) >>> 0;
-    if (head === tail) return null;
-    this.copyOut(this.lenScratch, tail);
-    const len = this.lenView.getUint32(0, true);
-    const out = new Uint8Array(len);
+  /**
+   * Reads the next frame into a new buffer the caller owns, or returns null when empty. With
+   * `release` false the room is handed back later by release() (batching, as publish does).
+   */
+  read(release = true): Buffer | null {
+    const tail = this.tailOwn;
+    if (this.headSeen === tail) {
+      this.headSeen = Atomics.load(this.ctl, HEAD) >>> 0;
+      if (this.headSeen === tail) return null;
+    }
+    const d = this.data;
+    const m = this.mask;
+    const len = (d[tail & m]! | (d[(tail + 1) & m]! << 8) | (d[(tail + 2) & m]! << 16) | (d[(tail + 3) & m]! << 24)) >>> 0;
+    // allocUnsafe: small frames come from Node's buffer pool (no allocation per frame).
+    const out = Buffer.allocUnsafe(len);
     this.copyOut(out, (tail + LEN_BYTES) >>> 0);
-    Atomics.store(this.ctl, TAIL, (tail + LEN_BYTES + len) | 0);
-    if (Atomics.load(this.ctl, PRODUCER_WAIT) !== 0) Atomics.notify(this.ctl, TAIL);
+    this.tailOwn = (tail + LEN_BYTES + len) >>> 0;
+    if (release) this.release();
     return out;
+  }
+
+  /** Hands the room of every frame read so far back to the producer (and wakes it if parked). */
+  release(): void {
+    if ((Atomics.load(this.ctl, TAIL) >>> 0) === this.tailOwn) return;
+    Atomics.store(this.ctl, TAIL, this.tailOwn | 0);
+    if (Atomics.load(this.ctl, PRODUCER_WAIT) !== 0) Atomics.notify(this.ctl, TAIL);
   }
 
   /**
@@ -160,11 +203,15 @@ export class Ring {
    * first, which saves the park/wake cost when the other side answers quickly.
    */
   waitForData(spinMicros = 0): Promise<void> {
+    this.release(); // never park holding room the producer may be waiting for
     if (spinMicros > 0) {
       const until = performance.now() + spinMicros / 1000;
-      do {
-        if (Atomics.load(this.ctl, HEAD) !== Atomics.load(this.ctl, TAIL)) return Promise.resolve();
-      } while (performance.now() < until);
+      const tail = this.tailOwn | 0;
+      for (let i = 1; ; i++) {
+        if (Atomics.load(this.ctl, HEAD) !== tail) return Promise.resolve();
+        // Read the clock only now and then: it costs more than the check.
+        if ((i & 63) === 0 && performance.now() >= until) break;
+      }
     }
     const tail = Atomics.load(this.ctl, TAIL);
     Atomics.store(this.ctl, CONSUMER_WAIT, 1);
@@ -185,18 +232,34 @@ export class Ring {
 
   // ---- byte copies with wrap-around ----
 
-  private copyIn(src: Uint8Array, at: number): number {
+  /** Copies below this many bytes go byte by byte: cheaper than making subarray views. */
+  private static readonly SMALL_COPY = 48;
+
+  private copyIn(src: Uint8Array, at: number, n = src.byteLength): number {
     const off = at & this.mask;
-    const first = Math.min(src.byteLength, this.capacity - off);
+    if (n <= Ring.SMALL_COPY) {
+      const d = this.data;
+      const m = this.mask;
+      for (let i = 0; i < n; i++) d[(at + i) & m] = src[i]!;
+      return (at + n) >>> 0;
+    }
+    const first = Math.min(n, this.capacity - off);
     this.data.set(first === src.byteLength ? src : src.subarray(0, first), off);
-    if (first < src.byteLength) this.data.set(src.subarray(first), 0);
-    return (at + src.byteLength) >>> 0;
+    if (first < n) this.data.set(src.subarray(first, n), 0);
+    return (at + n) >>> 0;
   }
 
   private copyOut(dst: Uint8Array, at: number): void {
+    const n = dst.byteLength;
     const off = at & this.mask;
-    const first = Math.min(dst.byteLength, this.capacity - off);
+    if (n <= Ring.SMALL_COPY) {
+      const d = this.data;
+      const m = this.mask;
+      for (let i = 0; i < n; i++) dst[i] = d[(at + i) & m]!;
+      return;
+    }
+    const first = Math.min(n, this.capacity - off);
     dst.set(this.data.subarray(off, off + first), 0);
-    if (first < dst.byteLength) dst.set(this.data.subarray(0, dst.byteLength - first), first);
+    if (first < n) dst.set(this.data.subarray(0, n - first), first);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Channel, isTransferMessage } from './channel.js';
-import { FrameKind, decodePayload, type DecodedFrame } from './frame.js';
+import { FrameKind, decodeFramePayload, type DecodedFrame } from './frame.js';
 import { ErrorCode, toErrorData, type ErrorData } from './errors.js';
 import { splitActorKey, type Actor, type ActorContext, type ActorKind, type Protocol } from './actor.js';
 import { makeLogger } from './logger.js';
@@ -77,6 +77,10 @@ class WorkerHost {
   private passivations = 0;
   private shuttingDown = false;
   private sweepTimer: NodeJS.Timeout | null = null;
+  /** A coarse clock (ms) for idle tracking, advanced by the sweep timer: no clock read per message. */
+  private clock = performance.now();
+  /** The key most recently moved to the end of the LRU order (skip the re-insert for runs to one actor). */
+  private lruTail = '';
 
   constructor(
     private readonly init: WorkerInit,
@@ -95,7 +99,10 @@ class WorkerHost {
     }
     this.port.on('message', (m: unknown) => this.onPortMessage(m as MainToWorker));
     const sweepMs = Math.max(50, Math.min(1000, Math.floor(this.init.limits.idleMs / 4)));
-    this.sweepTimer = setInterval(() => this.sweepIdle(), sweepMs);
+    this.sweepTimer = setInterval(() => {
+      this.clock = performance.now();
+      this.sweepIdle();
+    }, sweepMs);
     this.sweepTimer.unref();
     void this.channel.run((f, bufs) => this.onFrame(f, bufs));
     this.post({ t: 'ready' });
@@ -151,7 +158,7 @@ class WorkerHost {
   private onFrame(f: DecodedFrame, bufs: ArrayBuffer[] | undefined): void {
     let args: unknown;
     try {
-      args = decodePayload(f.payload, bufs);
+      args = decodeFramePayload(f, bufs);
     } catch (err) {
       if (f.kind === FrameKind.CALL || f.kind === FrameKind.SYS) this.replyError(f.id, { code: ErrorCode.BAD_MESSAGE, detail: String(err), retryable: false });
       return;
@@ -192,13 +199,14 @@ class WorkerHost {
       this.cells.set(key, cell);
       this.activate(cell);
       this.enforceCap();
-    } else {
+    } else if (this.lruTail !== key) {
       // Keep the map in least-recently-used order: delete and re-insert moves the key to the end.
       this.cells.delete(key);
       this.cells.set(key, cell);
     }
+    this.lruTail = key;
     cell.lastSeq = seq;
-    cell.lastUsed = performance.now();
+    cell.lastUsed = this.clock;
     const q = cell.queued();
     if (q >= this.init.limits.queueHard) {
       this.busyRejects++;
@@ -312,7 +320,7 @@ class WorkerHost {
     const finish = () => {
       cell.running--;
       if (!env.readOnly) cell.writing = false;
-      cell.lastUsed = performance.now();
+      cell.lastUsed = this.clock;
       this.processed++;
     };
     const handler = (cell.actor!.handlers as Record<string, ((a: unknown) => unknown) | undefined>)[env.op];
@@ -380,7 +388,7 @@ class WorkerHost {
   }
 
   private sweepIdle(): void {
-    const cutoff = performance.now() - this.init.limits.idleMs;
+    const cutoff = this.clock - this.init.limits.idleMs;
     for (const cell of this.cells.values()) {
       if (cell.lastUsed > cutoff) break; // LRU order: the rest were used more recently
       if (this.eligibleForPassivation(cell)) void this.passivate(cell, 'idle');

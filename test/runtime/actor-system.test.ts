@@ -22,6 +22,10 @@ test('calls return results of every plain-data shape', async (t) => {
   for (const v of values) t.deepEqual(await sys.call(ref('shapes'), 'echo', v), v);
   const small = await sys.call(ref('shapes'), 'echo', { data: Buffer.from('hello') });
   t.deepEqual(Buffer.from((small as { data: Uint8Array }).data).toString(), 'hello');
+  const raw = await sys.call(ref('shapes'), 'echo', new Uint8Array([1, 2, 3]));
+  t.true(Buffer.isBuffer(raw), 'a Uint8Array payload travels raw and arrives as a Buffer');
+  t.deepEqual([...(raw as Buffer)], [1, 2, 3]);
+  t.deepEqual([...((await sys.call(ref('shapes'), 'echo', new Uint8Array(0))) as Buffer)], []);
   t.is(await sys.call(ref('sum'), 'add', { n: 2 }), 2);
   t.is(await sys.call(ref('sum'), 'add', { n: 3 }), 5);
 });

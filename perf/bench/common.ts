@@ -1,0 +1,108 @@
+/** Shared pieces of the benchmarks: result rows, an open-loop driver, a raw postMessage peer. */
+import { Worker } from 'node:worker_threads';
+import { pino } from 'pino';
+import { Histogram } from '../../runtime/histogram.js';
+import { ActorSystem } from '../../runtime/actor-system.js';
+
+export interface Row {
+  bench: string;
+  metric: string;
+  value: number;
+  unit: string;
+  /** What `value` is compared with, measured in the same run. */
+  baseline?: { name: string; value: number };
+  /** value / baseline (or baseline / value for "lower is better", see `better`). */
+  ratio?: number;
+  note?: string;
+}
+
+export const BENCH_ACTOR_URL = new URL('./bench-actor.js', import.meta.url).href;
+export const quiet = pino({ level: 'silent' });
+
+export function startBenchSystem(workers: number, spinMicros?: number): Promise<ActorSystem> {
+  return ActorSystem.start({
+    workers,
+    kinds: { bench: BENCH_ACTOR_URL },
+    log: quiet,
+    logLevel: 'silent',
+    limits: spinMicros === undefined ? {} : { spinMicros },
+  });
+}
+
+/** A worker that echoes postMessage requests; `call` correlates replies by id. */
+export class RawPeer {
+  private readonly worker = new Worker(new URL('./echo-worker.js', import.meta.url));
+  private readonly waiting = new Map<number, (v: unknown) => void>();
+  private next = 1;
+  constructor() {
+    this.worker.on('message', (m: { id: number; payload: unknown }) => {
+      const w = this.waiting.get(m.id);
+      if (w !== undefined) {
+        this.waiting.delete(m.id);
+        w(m.payload);
+      }
+    });
+  }
+  call(payload: unknown, transfer?: ArrayBuffer): Promise<unknown> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      if (transfer !== undefined) this.worker.postMessage({ id, payload, transfer: true }, [transfer]);
+      else this.worker.postMessage({ id, payload });
+    });
+  }
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+/**
+ * Open loop: sends at `rate` per second for `seconds`, on a 1 ms schedule, whatever the replies
+ * do; latency of each call is measured from its scheduled send time, so a stall shows up in the
+ * percentiles (no coordinated omission).
+ */
+export async function openLoop(rate: number, seconds: number, send: () => Promise<unknown>): Promise<{ hist: Histogram; sent: number; lateMs: number }> {
+  const hist = new Histogram();
+  const total = Math.round(rate * seconds);
+  const start = performance.now();
+  let sent = 0;
+  let maxLate = 0;
+  const inflight: Promise<unknown>[] = [];
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      const due = Math.min(total, Math.floor(((now - start) / 1000) * rate) + 1);
+      while (sent < due) {
+        const scheduled = start + (sent / rate) * 1000;
+        maxLate = Math.max(maxLate, now - scheduled);
+        inflight.push(send().then(() => hist.record((performance.now() - scheduled) * 1000)));
+        sent++;
+      }
+      if (sent >= total) resolve();
+      else setTimeout(tick, 1);
+    };
+    tick();
+  });
+  await Promise.all(inflight);
+  return { hist, sent, lateMs: maxLate };
+}
+
+/** Keeps `window` calls outstanding for `seconds`; returns completions per second. */
+export async function saturate(window: number, seconds: number, send: () => Promise<unknown>): Promise<number> {
+  let done = 0;
+  let stop = false;
+  const start = performance.now();
+  const lane = async () => {
+    while (!stop) {
+      await send();
+      done++;
+    }
+  };
+  const lanes = Array.from({ length: window }, lane);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  stop = true;
+  await Promise.all(lanes);
+  return done / ((performance.now() - start) / 1000);
+}
+
+export const fmt = (n: number, digits = 1): string => (Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(digits));
