@@ -34,6 +34,8 @@ export interface ActorSystemOptions {
   /** Bytes in each ring's data area (power of two). */
   ringBytes?: number;
   limits?: Partial<WorkerLimits>;
+  /** Spin of the main thread's receive loops on an empty ring before parking (µs). */
+  mainSpinMicros?: number;
 }
 
 export interface CallOptions {
@@ -122,8 +124,13 @@ export const DEFAULT_LIMITS: WorkerLimits = {
   queueSoft: 1000,
   queueHard: 10_000,
   drainMs: 60_000,
-  spinMicros: 50,
+  // Measured (perf/bench/runtime-calls.ts, 2 cores): a spinning worker competes with the main
+  // thread for a core and raised open-loop latency; the main thread's spin (after it has served
+  // pending I/O) cuts the closed-loop round trip several-fold.
+  spinMicros: 0,
 };
+
+export const DEFAULT_MAIN_SPIN_US = 50;
 
 export function defaultWorkerCount(): number {
   return Math.max(1, availableParallelism() - 1);
@@ -393,7 +400,7 @@ export class ActorSystem extends EventEmitter {
       logLevel: this.opts.logLevel ?? this.log.level,
     };
     const worker = new Worker(new URL('./worker-host.js', import.meta.url), { workerData: init });
-    const channel = new Channel({ out: toWorker, in: fromWorker, port: worker, spinMicros: this.limits.spinMicros });
+    const channel = new Channel({ out: toWorker, in: fromWorker, port: worker, spinMicros: this.opts.mainSpinMicros ?? DEFAULT_MAIN_SPIN_US });
     let readyResolve!: () => void;
     let readyReject!: (e: Error) => void;
     const ready = new Promise<void>((res, rej) => {

@@ -63,7 +63,8 @@ export const SCHEMA = {
     queue_soft_limit: int(1000, 1, 1_000_000, 'Queued messages per actor that log a warning.'),
     queue_hard_limit: int(10_000, 1, 10_000_000, 'Queued messages per actor at which new ones are rejected as busy.'),
     ring_kib: int(1024, 64, 1_048_576, 'Size of each SharedArrayBuffer ring (one per worker and direction), KiB; a power of two.'),
-    spin_us: int(50, 0, 10_000, 'Microseconds a thread spins on an empty ring before parking (0 = park at once).'),
+    spin_us: int(0, 0, 10_000, 'Microseconds a worker spins on an empty ring before parking (0 = park at once; on few cores a spinning worker delays the main thread).'),
+    main_spin_us: int(50, 0, 10_000, "Microseconds the main thread's receive loops spin on an empty ring before parking, after serving pending I/O first."),
   },
   cpu_pool: {
     threads: int(0, 0, 256, 'Threads of the pool for stateless CPU work (MIME, calendar expansion); 0 = 1 on <= 2 cores, else cores / 2.', 'auto'),

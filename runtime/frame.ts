@@ -187,7 +187,13 @@ const KEY_CACHE_MAX = 4096;
 const keyBytes = new Map<string, Uint8Array>();
 const opBytes = new Map<string, Uint8Array>();
 
+let lastKey = '';
+let lastKeyBytes: Uint8Array = new Uint8Array(0);
+let lastOp = '';
+let lastOpBytes: Uint8Array = new Uint8Array(0);
+
 function encodedKey(key: string): Uint8Array {
+  if (key === lastKey) return lastKeyBytes;
   let b = keyBytes.get(key);
   if (b === undefined) {
     b = utf8.encode(key);
@@ -195,10 +201,13 @@ function encodedKey(key: string): Uint8Array {
     if (keyBytes.size >= KEY_CACHE_MAX) keyBytes.clear();
     keyBytes.set(key, b);
   }
+  lastKey = key;
+  lastKeyBytes = b;
   return b;
 }
 
 function encodedOp(op: string): Uint8Array {
+  if (op === lastOp) return lastOpBytes;
   let b = opBytes.get(op);
   if (b === undefined) {
     b = utf8.encode(op);
@@ -206,6 +215,8 @@ function encodedOp(op: string): Uint8Array {
     if (opBytes.size >= KEY_CACHE_MAX) opBytes.clear();
     opBytes.set(op, b);
   }
+  lastOp = op;
+  lastOpBytes = b;
   return b;
 }
 
@@ -238,7 +249,12 @@ export function encodeHeaderScratch(kind: FrameKind, flags: number, id: number, 
   writeU32(h, 12, xfer);
   h[16] = o.byteLength;
   let at = FRAME_HEADER_BYTES;
-  for (let i = 0; i < k.byteLength; i++) h[at++] = k[i]!;
+  if (k.byteLength > 24) {
+    h.set(k, at);
+    at += k.byteLength;
+  } else {
+    for (let i = 0; i < k.byteLength; i++) h[at++] = k[i]!;
+  }
   for (let i = 0; i < o.byteLength; i++) h[at++] = o[i]!;
   return need;
 }

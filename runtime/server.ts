@@ -55,6 +55,7 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
     logLevel: config.log.level,
     callTimeoutMs: config.runtime.call_timeout_ms,
     ringBytes: config.runtime.ring_kib * 1024,
+    mainSpinMicros: config.runtime.main_spin_us,
     limits: {
       idleMs: config.runtime.idle_seconds * 1000,
       maxActiveActors: config.runtime.max_active_actors,

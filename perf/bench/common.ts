@@ -19,13 +19,14 @@ export interface Row {
 export const BENCH_ACTOR_URL = new URL('./bench-actor.js', import.meta.url).href;
 export const quiet = pino({ level: 'silent' });
 
-export function startBenchSystem(workers: number, spinMicros?: number): Promise<ActorSystem> {
+export function startBenchSystem(workers: number, spinMicros?: number, mainSpinMicros?: number): Promise<ActorSystem> {
   return ActorSystem.start({
     workers,
     kinds: { bench: BENCH_ACTOR_URL },
     log: quiet,
     logLevel: 'silent',
     limits: spinMicros === undefined ? {} : { spinMicros },
+    mainSpinMicros,
   });
 }
 
@@ -57,9 +58,10 @@ export class RawPeer {
 }
 
 /**
- * Open loop: sends at `rate` per second for `seconds`, on a 1 ms schedule, whatever the replies
- * do; latency of each call is measured from its scheduled send time, so a stall shows up in the
- * percentiles (no coordinated omission).
+ * Open loop: sends at `rate` per second for `seconds` on a 1 ms schedule (each tick sends what
+ * is due), whatever the replies do: a slow reply never delays later sends, so the percentiles
+ * are not flattered (no coordinated omission). Each call's latency runs from its own send.
+ * `lateMs` is the worst lateness of a send against its schedule (the driver's own jitter).
  */
 export async function openLoop(rate: number, seconds: number, send: () => Promise<unknown>): Promise<{ hist: Histogram; sent: number; lateMs: number }> {
   const hist = new Histogram();
@@ -73,9 +75,9 @@ export async function openLoop(rate: number, seconds: number, send: () => Promis
       const now = performance.now();
       const due = Math.min(total, Math.floor(((now - start) / 1000) * rate) + 1);
       while (sent < due) {
-        const scheduled = start + (sent / rate) * 1000;
-        maxLate = Math.max(maxLate, now - scheduled);
-        inflight.push(send().then(() => hist.record((performance.now() - scheduled) * 1000)));
+        maxLate = Math.max(maxLate, now - (start + (sent / rate) * 1000));
+        const t0 = performance.now();
+        inflight.push(send().then(() => hist.record((performance.now() - t0) * 1000)));
         sent++;
       }
       if (sent >= total) resolve();
@@ -85,6 +87,48 @@ export async function openLoop(rate: number, seconds: number, send: () => Promis
   });
   await Promise.all(inflight);
   return { hist, sent, lateMs: maxLate };
+}
+
+/**
+ * The same open loop for two systems at once: every scheduled slot sends one call to each,
+ * alternating which goes first, so the machine's noise (this box is shared) falls on both alike.
+ */
+export async function openLoopPaired(
+  rate: number,
+  seconds: number,
+  sendA: () => Promise<unknown>,
+  sendB: () => Promise<unknown>,
+): Promise<{ a: Histogram; b: Histogram }> {
+  const a = new Histogram();
+  const b = new Histogram();
+  const total = Math.round(rate * seconds);
+  const start = performance.now();
+  let sent = 0;
+  const inflight: Promise<unknown>[] = [];
+  const fire = (send: () => Promise<unknown>, h: Histogram) => {
+    const t0 = performance.now();
+    inflight.push(send().then(() => h.record((performance.now() - t0) * 1000)));
+  };
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
+      while (sent < due) {
+        if ((sent & 1) === 0) {
+          fire(sendA, a);
+          fire(sendB, b);
+        } else {
+          fire(sendB, b);
+          fire(sendA, a);
+        }
+        sent++;
+      }
+      if (sent >= total) resolve();
+      else setTimeout(tick, 1);
+    };
+    tick();
+  });
+  await Promise.all(inflight);
+  return { a, b };
 }
 
 /** Keeps `window` calls outstanding for `seconds`; returns completions per second. */
