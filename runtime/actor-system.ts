@@ -400,7 +400,7 @@ export class ActorSystem extends EventEmitter {
       logLevel: this.opts.logLevel ?? this.log.level,
     };
     const worker = new Worker(new URL('./worker-host.js', import.meta.url), { workerData: init });
-    const channel = new Channel({ out: toWorker, in: fromWorker, port: worker, spinMicros: this.opts.mainSpinMicros ?? DEFAULT_MAIN_SPIN_US });
+    const channel = new Channel({ out: toWorker, in: fromWorker, port: worker, spinMicros: this.opts.mainSpinMicros ?? DEFAULT_MAIN_SPIN_US, spinForReply: true });
     let readyResolve!: () => void;
     let readyReject!: (e: Error) => void;
     const ready = new Promise<void>((res, rej) => {

@@ -34,6 +34,11 @@ export interface ChannelInit {
   spinMicros: number;
   /** Frames handled per event-loop turn before yielding. */
   batch?: number;
+  /**
+   * On a send while the receive loop is parked, wake it so it spins (spinMicros) for the reply:
+   * a reply that comes back within the spin is read without a cross-thread wake-up.
+   */
+  spinForReply?: boolean;
 }
 
 export type FrameHandler = (frame: DecodedFrame, transferred: ArrayBuffer[] | undefined) => void;
@@ -60,6 +65,10 @@ export class Channel {
   private readonly xferIn = new Map<number, ArrayBuffer[]>();
   private xferWaiter: { n: number; resolve: (bufs: ArrayBuffer[]) => void } | null = null;
   private stopped = false;
+  /** True while the receive loop is parked in Atomics.waitAsync. */
+  private parked = false;
+  /** Wake our own parked receive loop when we send, so it spins for the reply (main thread). */
+  private readonly spinForReply: boolean;
   private publishQueued = false;
   private unpublished = 0;
   private readonly publishNow = (): void => {
@@ -77,6 +86,7 @@ export class Channel {
     this.port = init.port;
     this.spinMicros = init.spinMicros;
     this.batch = init.batch ?? 256;
+    this.spinForReply = init.spinForReply ?? false;
   }
 
   /** Frames waiting in the local queue because the ring was full. */
@@ -111,6 +121,10 @@ export class Channel {
         this.out.publish();
         this.publishQueued = true;
         queueMicrotask(this.publishNow);
+        if (this.parked && this.spinForReply) {
+          this.parked = false;
+          this.in.wakeConsumer();
+        }
       } else if (++this.unpublished >= PUBLISH_EVERY) {
         this.unpublished = 0;
         this.out.publish();
@@ -201,9 +215,11 @@ export class Channel {
       if (this.spinMicros > 0) {
         await yieldToLoop();
         if (this.stopped) return;
-        if (!this.in.isEmpty()) continue;
+        if (!this.in.isEmpty() || this.in.spin(this.spinMicros)) continue;
       }
-      await this.in.waitForData(this.spinMicros);
+      this.parked = true;
+      await this.in.waitForData(0);
+      this.parked = false;
     }
   }
 

@@ -19,7 +19,7 @@ commands:
   status                        workers, actors, listeners of the running server (JSON)
   metrics                       the runtime counters in Prometheus text format
   workers <N>                   change the number of actor workers live (1..256)
-  placement <kind> <id> <W|auto> pin an actor to worker W, or back to hashed placement
+  placement <kind> <id> [W|auto] show which worker an actor is on; or pin it to worker W, or back to hashed placement
   reload                        re-read the config file (as SIGHUP does)
   shutdown                      stop the running server gracefully
   config check                  validate the configuration and print the effective values
@@ -78,7 +78,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'placement': {
       const [kind, id, w] = rest;
-      if (kind === undefined || id === undefined || w === undefined || rest.length !== 3) throw new UsageError('placement takes <kind> <id> <worker|auto>');
+      if (kind === undefined || id === undefined || rest.length > 3) throw new UsageError('placement takes <kind> <id> [worker|auto]');
+      if (w === undefined) {
+        print(await live(config, 'placement', { kind, id }));
+        return 0;
+      }
       const worker = w === 'auto' ? null : Number(w);
       if (worker !== null && (!Number.isInteger(worker) || worker < 0)) throw new UsageError('the worker is a whole number from 0, or auto');
       print(await live(config, 'placement', { kind, id, worker }));

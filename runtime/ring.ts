@@ -204,15 +204,7 @@ export class Ring {
    */
   waitForData(spinMicros = 0): Promise<void> {
     this.release(); // never park holding room the producer may be waiting for
-    if (spinMicros > 0) {
-      const until = performance.now() + spinMicros / 1000;
-      const tail = this.tailOwn | 0;
-      for (let i = 1; ; i++) {
-        if (Atomics.load(this.ctl, HEAD) !== tail) return Promise.resolve();
-        // Read the clock only now and then: it costs more than the check.
-        if ((i & 63) === 0 && performance.now() >= until) break;
-      }
-    }
+    if (spinMicros > 0 && this.spin(spinMicros)) return Promise.resolve();
     const tail = Atomics.load(this.ctl, TAIL);
     Atomics.store(this.ctl, CONSUMER_WAIT, 1);
     const head = Atomics.load(this.ctl, HEAD);
@@ -228,6 +220,22 @@ export class Ring {
     return r.value.then(() => {
       Atomics.store(this.ctl, CONSUMER_WAIT, 0);
     });
+  }
+
+  /** Busy-waits up to `micros` for a frame; true when one arrived. Blocks the thread meanwhile. */
+  spin(micros: number): boolean {
+    const until = performance.now() + micros / 1000;
+    const tail = this.tailOwn | 0;
+    for (let i = 1; ; i++) {
+      if (Atomics.load(this.ctl, HEAD) !== tail) return true;
+      // Read the clock only now and then: it costs more than the check.
+      if ((i & 63) === 0 && performance.now() >= until) return false;
+    }
+  }
+
+  /** Wakes a consumer parked on this ring (for example itself, to start spinning for a reply). */
+  wakeConsumer(): void {
+    Atomics.notify(this.ctl, HEAD);
   }
 
   // ---- byte copies with wrap-around ----

@@ -134,8 +134,10 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
         return { workers: system.workerCount };
       }
       case 'placement': {
-        const w = args.worker === null || args.worker === 'auto' ? null : Number(args.worker);
-        await system.setPlacement(String(args.kind), String(args.id), w);
+        if ('worker' in args) {
+          const w = args.worker === null || args.worker === 'auto' ? null : Number(args.worker);
+          await system.setPlacement(String(args.kind), String(args.id), w);
+        }
         return { kind: args.kind, id: args.id, worker: system.whereIs(String(args.kind), String(args.id)) };
       }
       case 'reload':

@@ -88,6 +88,17 @@ test('the server starts on a port base, serves every listener (TLS with its self
   t.is(st.runtime.workers.length, 2);
   t.is(st.listeners.length, 10);
 
+  // Placement: ask where an actor is, pin it to the other worker, and back to hashed placement.
+  const where = JSON.parse((await runCli(['--data', data.path, 'placement', 'health', 'probe'])).stdout) as { worker: number };
+  t.true(where.worker === 0 || where.worker === 1);
+  const pinned = await runCli(['--data', data.path, 'placement', 'health', 'probe', String(1 - where.worker)]);
+  t.is(pinned.code, 0, pinned.stderr);
+  t.is((JSON.parse(pinned.stdout) as { worker: number }).worker, 1 - where.worker);
+  const st2 = JSON.parse((await runCli(['--data', data.path, 'status'])).stdout) as { runtime: { overrides: { key: string; worker: number }[] } };
+  t.deepEqual(st2.runtime.overrides, [{ key: 'health/probe', worker: 1 - where.worker }], 'the placement shows in stats');
+  t.is((await get(`https://127.0.0.1:${base + 443}/healthz`)).status, 200, 'the probe answers from its new worker');
+  t.is((await runCli(['--data', data.path, 'placement', 'health', 'probe', 'auto'])).code, 0);
+
   const scaled = await runCli(['--data', data.path, 'workers', '1']);
   t.is(scaled.code, 0, scaled.stderr);
   t.deepEqual(JSON.parse(scaled.stdout), { workers: 1 });
