@@ -56,6 +56,8 @@ test('the server starts on a port base, serves every listener (TLS with its self
   }
   t.regex(err, /2 actor worker\(s\)/);
   t.regex(err, /\(generated\)/);
+  // stdout and stderr are separate pipes: the JSON log line may trail the banner a little.
+  for (let i = 0; i < 100 && !s.stdout().includes('"msg":"server started"'); i++) await new Promise((r) => setTimeout(r, 20));
   t.regex(s.stdout(), /"msg":"server started"/, 'structured start log on stdout');
 
   const certPem = readFileSync(join(data.path, 'tls', 'cert.pem'), 'utf8');
