@@ -1,0 +1,135 @@
+/**
+ * One mailbox's LMDB environment: open/close, the named databases of schema.ts, snapshot reads,
+ * and durable writes. A write is acknowledged only after its commit is flushed to disk: lmdb-js
+ * resolves a write at commit, before the flush (overlappingSync, its default on Linux), so every
+ * durable write also awaits `flushed`. Operations that must succeed or fail on their own (one per
+ * ROP) run as child transactions of one parent transaction (one commit and one flush per turn).
+ */
+import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+import { mkdirSync } from 'node:fs';
+import { KEYSPACES, MIGRATIONS, SCHEMA_KEY, SCHEMA_VERSION, type Keyspace, type Migration } from './schema.js';
+
+export type { Key };
+
+export interface MailboxEnvOptions {
+  /** Migrations to apply (tests pass their own); default: schema.ts's. */
+  migrations?: readonly Migration[];
+  /** Target schema version; default: SCHEMA_VERSION. */
+  schemaVersion?: number;
+  /** Map size hint in bytes (grows as needed). */
+  mapSize?: number;
+}
+
+export type OpResult<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+export class SchemaError extends Error {}
+
+export class MailboxEnv {
+  readonly root: RootDatabase<unknown, Key>;
+  readonly db: Record<Keyspace, Database<unknown, Key>>;
+  private flushHook: (root: RootDatabase) => Promise<unknown>;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    opts: MailboxEnvOptions,
+  ) {
+    mkdirSync(path, { recursive: true, mode: 0o750 });
+    // Deliberately no `cache` and no `useWritemap`: both disable child transactions.
+    this.root = open<unknown, Key>({ path, maxDbs: 16, mapSize: opts.mapSize, compression: false });
+    const db = {} as Record<Keyspace, Database<unknown, Key>>;
+    for (const [name, dbName] of Object.entries(KEYSPACES) as [Keyspace, string][]) {
+      db[name] = this.root.openDB<unknown, Key>({ name: dbName, encoding: name === 'blobs' ? 'binary' : 'msgpack', compression: false });
+    }
+    this.db = db;
+    this.flushHook = (root) => root.flushed;
+  }
+
+  /** Opens (creating if needed) and brings the schema up to date. */
+  static async open(path: string, opts: MailboxEnvOptions = {}): Promise<MailboxEnv> {
+    const env = new MailboxEnv(path, opts);
+    try {
+      await env.migrate(opts.migrations ?? MIGRATIONS, opts.schemaVersion ?? SCHEMA_VERSION);
+    } catch (err) {
+      await env.close();
+      throw err;
+    }
+    return env;
+  }
+
+  private async migrate(migrations: readonly Migration[], target: number): Promise<void> {
+    const meta = this.db.meta;
+    const current = meta.get(SCHEMA_KEY) as number | undefined;
+    if (current === undefined) {
+      await this.write(() => void meta.putSync(SCHEMA_KEY, target));
+      return;
+    }
+    if (current > target) throw new SchemaError(`${this.path}: schema version ${current} is newer than this server's ${target}; upgrade the server`);
+    for (let v = current; v < target; v++) {
+      const m = migrations.find((x) => x.from === v);
+      if (m === undefined) throw new SchemaError(`${this.path}: no migration from schema version ${v}`);
+      await this.write(() => {
+        m.run(this.db);
+        meta.putSync(SCHEMA_KEY, v + 1);
+      });
+    }
+  }
+
+  get schemaVersion(): number {
+    return this.db.meta.get(SCHEMA_KEY) as number;
+  }
+
+  /** Replaces "wait for the flush" from now on (tests delay flushes with it). */
+  setFlushHook(hook: (root: RootDatabase) => Promise<unknown>): void {
+    this.flushHook = hook;
+  }
+
+  /** Waits until everything committed so far is on disk. */
+  flushed(): Promise<unknown> {
+    return this.flushHook(this.root);
+  }
+
+  /**
+   * Runs `fn` in one write transaction and resolves with its result once the commit is flushed.
+   * If `fn` throws, nothing of it is written and the promise rejects.
+   */
+  async write<T>(fn: () => T): Promise<T> {
+    this.assertOpen();
+    // lmdb-js commits an async transaction's writes even when its callback throws (seen with
+    // lmdb 3.5), so the work runs in a child transaction, which does roll back on a throw.
+    const value = await this.root.transaction(() => this.root.childTransaction(fn) as unknown as T);
+    await this.flushed();
+    return value;
+  }
+
+  /**
+   * One actor turn: runs each op in its own child transaction of one write transaction (an op
+   * that throws rolls back only its own writes), commits once, and resolves after the flush with
+   * each op's result.
+   */
+  async turn<T>(ops: readonly (() => T)[]): Promise<OpResult<T>[]> {
+    this.assertOpen();
+    const results = await this.root.transaction(() =>
+      ops.map((op): OpResult<T> => {
+        try {
+          return { ok: true, value: this.root.childTransaction(op) as unknown as T };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+    await this.flushed();
+    return results;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.root.flushed;
+    await this.root.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`mailbox environment ${this.path} is closed`);
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The layout of a mailbox's LMDB environment, in one place: the named databases (key spaces),
+ * their key and value layouts, and the schema version with its forward migrations.
+ *
+ * One environment per mailbox, at <partition>/<domain>/<localpart>/. lmdb-js options: no
+ * `cache` and no `useWritemap` (either disables child transactions, which each ROP needs).
+ */
+
+import type { Database, Key } from 'lmdb';
+
+/** Bump with a migration below whenever a layout changes. Stored in meta under SCHEMA_KEY. */
+export const SCHEMA_VERSION = 1;
+export const SCHEMA_KEY = 'schema';
+
+/**
+ * Named databases. Keys use lmdb-js ordered-binary encoding (arrays sort element-wise);
+ * values are msgpack records unless noted. Object ids in keys are GLOBCNT numbers (48 bits fit a
+ * JS number exactly); the replica id of local objects is always 1.
+ */
+export const KEYSPACES = {
+  /** Store-wide records: schema version, identity (MailboxGuid, ReplGuid), counters, store properties. */
+  meta: 'meta',
+  /** folder GLOBCNT → folder record { parent, props (prop bag), counts }. */
+  folders: 'folders',
+  /** [parent folder id, child folder id] → 1: the hierarchy, for listing children in order. */
+  hierarchy: 'hierarchy',
+  /** message GLOBCNT → message record { folder, flags, props (prop bag), recipients, attachments }. */
+  messages: 'messages',
+  /** [folder id, associated (0|1), message id] → 1: folder contents (normal and FAI). */
+  contents: 'contents',
+  /** blob id → raw bytes (bodies, attachment data, original MIME); binary encoding, read without copy. */
+  blobs: 'blobs',
+  /** [change number] → { kind, object id }: the mailbox's single change-number sequence. */
+  changes: 'changes',
+  /** [folder id, change number] → tombstone { source key, IMAP UID }. */
+  tombstones: 'tombstones',
+  /** named property ↔ property id maps (both directions). */
+  named: 'named',
+} as const;
+export type Keyspace = keyof typeof KEYSPACES;
+
+/** A migration moves an environment from version `from` to `from + 1`, inside one write transaction. */
+export interface Migration {
+  from: number;
+  describe: string;
+  run(db: Record<Keyspace, Database<unknown, Key>>): void;
+}
+
+/** Forward migrations, in order. Empty while the first layout is current. */
+export const MIGRATIONS: readonly Migration[] = [];

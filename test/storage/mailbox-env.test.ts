@@ -1,0 +1,136 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { MailboxEnv, SchemaError } from '../../storage/mailbox-env.js';
+import { SCHEMA_VERSION } from '../../storage/schema.js';
+import { tempDir } from '../helpers.js';
+
+test('a new environment gets the current schema version; data survives reopening', async (t) => {
+  const d = tempDir();
+  t.teardown(d.remove);
+  const env = await MailboxEnv.open(join(d.path, 'example.test', 'alice'));
+  t.is(env.schemaVersion, SCHEMA_VERSION);
+  await env.write(() => env.db.meta.putSync('x', { a: 1 }));
+  await env.close();
+  const again = await MailboxEnv.open(join(d.path, 'example.test', 'alice'));
+  t.deepEqual(again.db.meta.get('x'), { a: 1 });
+  await again.close();
+});
+
+test('no write is acknowledged before its flush resolves', async (t) => {
+  const d = tempDir();
+  t.teardown(d.remove);
+  let release!: () => void;
+  let flushes = 0;
+  const env = await MailboxEnv.open(d.path);
+  env.setFlushHook(async (root) => {
+    flushes++;
+    await root.flushed;
+    await new Promise<void>((r) => (release = r));
+  });
+  let acked = false;
+  const w = env.write(() => env.db.meta.putSync('k', 1)).then(() => (acked = true));
+  await new Promise((r) => setTimeout(r, 100));
+  t.is(flushes, 1);
+  t.false(acked, 'committed but not flushed: no acknowledgement yet');
+  t.is(env.db.meta.get('k'), 1, 'the commit itself is visible');
+  const turn = env.turn([() => env.db.meta.putSync('j', 2)]).then(() => (acked = true));
+  release();
+  await w;
+  t.true(acked);
+  acked = false;
+  await new Promise((r) => setTimeout(r, 50));
+  t.false(acked, 'a turn also waits for its flush');
+  release();
+  await turn;
+  t.true(acked);
+  await env.close();
+});
+
+test('a turn runs each op in its own child transaction: a failing op rolls back only itself', async (t) => {
+  const d = tempDir();
+  t.teardown(d.remove);
+  const env = await MailboxEnv.open(d.path);
+  t.teardown(() => env.close());
+  const m = env.db.meta;
+  const results = await env.turn<string>([
+    () => {
+      m.putSync('a', 1);
+      return 'a';
+    },
+    () => {
+      m.putSync('b', 1);
+      throw new Error('ecObjectModified');
+    },
+    () => {
+      m.putSync('c', m.get('a'));
+      return 'c';
+    },
+  ]);
+  t.deepEqual(results[0], { ok: true, value: 'a' });
+  t.false(results[1]!.ok);
+  t.is((results[1] as { error: Error }).error.message, 'ecObjectModified');
+  t.deepEqual(results[2], { ok: true, value: 'c' });
+  t.is(m.get('a'), 1);
+  t.is(m.get('b'), undefined, 'the failed op left nothing');
+  t.is(m.get('c'), 1, 'a later op sees an earlier op of the same turn');
+  await t.throwsAsync(env.write(() => {
+    m.putSync('z', 1);
+    throw new Error('nope');
+  }), { message: 'nope' });
+  t.is(m.get('z'), undefined);
+});
+
+test('forward migrations run in order; a newer schema is refused', async (t) => {
+  const d = tempDir();
+  t.teardown(d.remove);
+  const v1 = await MailboxEnv.open(d.path, { schemaVersion: 1, migrations: [] });
+  await v1.write(() => v1.db.meta.putSync('name', 'alice'));
+  await v1.close();
+  const ran: number[] = [];
+  const env = await MailboxEnv.open(d.path, {
+    schemaVersion: 3,
+    migrations: [
+      { from: 2, describe: 'add a suffix', run: (db) => (ran.push(2), db.meta.putSync('name', `${db.meta.get('name') as string}!`)) },
+      { from: 1, describe: 'upper-case', run: (db) => (ran.push(1), db.meta.putSync('name', (db.meta.get('name') as string).toUpperCase())) },
+    ],
+  });
+  t.deepEqual(ran, [1, 2]);
+  t.is(env.db.meta.get('name'), 'ALICE!');
+  t.is(env.schemaVersion, 3);
+  await env.close();
+  await t.throwsAsync(MailboxEnv.open(d.path, { schemaVersion: 2, migrations: [] }), { instanceOf: SchemaError, message: /schema version 3 is newer than this server's 2/ });
+  await t.throwsAsync(MailboxEnv.open(d.path, { schemaVersion: 4, migrations: [] }), { instanceOf: SchemaError, message: /no migration from schema version 3/ });
+});
+
+test('SIGKILL between writes: the environment opens consistent with every acknowledged write', async (t) => {
+  const d = tempDir();
+  t.teardown(d.remove);
+  const writer = fileURLToPath(new URL('../fixtures/durable-writer.js', import.meta.url));
+  const child = spawn(process.execPath, [writer, d.path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let lastAck = -1;
+  let buf = '';
+  await new Promise<void>((resolve) => {
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      buf += c;
+      const m = buf.match(/ack (\d+)\n/g);
+      if (m !== null) lastAck = Number(/\d+/.exec(m[m.length - 1]!)![0]);
+      if (lastAck >= 150) {
+        child.kill('SIGKILL');
+        resolve();
+      }
+    });
+  });
+  await new Promise((r) => child.once('exit', r));
+  const env = await MailboxEnv.open(d.path);
+  t.teardown(() => env.close());
+  for (let i = 0; i <= lastAck; i++) {
+    const v = env.db.meta.get(`k${i}`) as { i: number } | undefined;
+    if (v?.i !== i) {
+      t.fail(`acknowledged write ${i} is missing after SIGKILL`);
+      return;
+    }
+  }
+  t.pass();
+});
