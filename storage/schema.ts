@@ -22,7 +22,7 @@ export const KEYSPACES = {
   meta: 'meta',
   /** folder GLOBCNT → folder record { parent, props (prop bag), counts }. */
   folders: 'folders',
-  /** [parent folder id, child folder id] → 1: the hierarchy, for listing children in order. */
+  /** [parent folder GLOBCNT, lower-cased display name] → child GLOBCNT: the hierarchy, in name order, with unique sibling names. */
   hierarchy: 'hierarchy',
   /** message GLOBCNT → message record { folder, flags, props (prop bag), recipients, attachments }. */
   messages: 'messages',
@@ -30,7 +30,7 @@ export const KEYSPACES = {
   contents: 'contents',
   /** blob id → raw bytes (bodies, attachment data, original MIME); binary encoding, read without copy. */
   blobs: 'blobs',
-  /** [change number] → { kind, object id }: the mailbox's single change-number sequence. */
+  /** change number (GLOBCNT) → { f: folder } or { m: message }: the latest change of each object, in one sequence. */
   changes: 'changes',
   /** [folder id, change number] → tombstone { source key, IMAP UID }. */
   tombstones: 'tombstones',

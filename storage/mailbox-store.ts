@@ -1,0 +1,475 @@
+/**
+ * The mailbox's object model on its LMDB environment (MS-OXCSTOR, MS-OXCFOLD, MS-OXOSFLD): store
+ * identity and properties, the folder hierarchy with its special folders, folder properties
+ * (stored and computed), the change-number sequence and the receive-folder table.
+ *
+ * Methods that write run inside a write transaction the caller opened (MailboxEnv.write or one
+ * op of MailboxEnv.turn), so an op's changes commit or roll back together. Errors are ActorErrors
+ * with MAPI error names as codes (they cross threads as plain data).
+ */
+import { actorError } from '../runtime/errors.js';
+import type { MailboxEnv } from './mailbox-env.js';
+import { allocGlobcnt, makeEid, REPLID_LOCAL } from './ids.js';
+import { folderEntryId, gid, pclWithChange, storeEntryId } from './entry-ids.js';
+import { decodePropBag, encodePropBag, type PropMap } from './prop-bag.js';
+import { dateToFiletime, propTypeOf, type PropValue } from './prop-types.js';
+import { FolderType, StoreSupport, Tag } from './prop-tags.js';
+
+export interface Identity {
+  mailboxGuid: Uint8Array;
+  replGuid: Uint8Array;
+  ownerName: string;
+  legacyDn: string;
+  serverShortname: string;
+}
+
+/** The special folders of MS-OXOSFLD this store provisions, by a stable internal name. */
+export const SPECIAL_FOLDERS = [
+  'root',
+  'deferredAction',
+  'spoolerQueue',
+  'ipmSubtree',
+  'inbox',
+  'outbox',
+  'sentItems',
+  'deletedItems',
+  'commonViews',
+  'schedule',
+  'finder',
+  'views',
+  'shortcuts',
+  'drafts',
+  'calendar',
+  'contacts',
+  'tasks',
+  'notes',
+  'journal',
+  'junk',
+  'syncIssues',
+  'conflicts',
+  'localFailures',
+  'serverFailures',
+  'conversationActions',
+  'quickSteps',
+  'rssFeeds',
+  'reminders',
+] as const;
+export type SpecialFolder = (typeof SPECIAL_FOLDERS)[number];
+
+/** RopLogon's 13 folder ids for a private mailbox, in order (MS-OXCSTOR 2.2.1.1.3). */
+export const LOGON_FOLDERS: readonly SpecialFolder[] = [
+  'root',
+  'deferredAction',
+  'spoolerQueue',
+  'ipmSubtree',
+  'inbox',
+  'outbox',
+  'sentItems',
+  'deletedItems',
+  'commonViews',
+  'schedule',
+  'finder',
+  'views',
+  'shortcuts',
+];
+
+interface SpecialSpec {
+  name: SpecialFolder;
+  parent: SpecialFolder | null;
+  displayName: string;
+  containerClass?: string;
+  type?: number;
+}
+
+/** Hierarchy, names and classes (MS-OXOSFLD 2.2.1; entries not settled there follow Outlook's own layout). */
+const SPECIAL_LAYOUT: readonly SpecialSpec[] = [
+  { name: 'root', parent: null, displayName: '', type: FolderType.FOLDER_ROOT },
+  { name: 'deferredAction', parent: 'root', displayName: 'Deferred Action' },
+  { name: 'spoolerQueue', parent: 'root', displayName: 'Spooler Queue' },
+  { name: 'ipmSubtree', parent: 'root', displayName: 'Top of Information Store' },
+  { name: 'commonViews', parent: 'root', displayName: 'Common Views' },
+  { name: 'schedule', parent: 'root', displayName: 'Schedule' },
+  { name: 'finder', parent: 'root', displayName: 'Finder' },
+  { name: 'views', parent: 'root', displayName: 'Views' },
+  { name: 'shortcuts', parent: 'root', displayName: 'Shortcuts' },
+  { name: 'reminders', parent: 'root', displayName: 'Reminders', containerClass: 'Outlook.Reminder', type: FolderType.FOLDER_SEARCH },
+  { name: 'inbox', parent: 'ipmSubtree', displayName: 'Inbox', containerClass: 'IPF.Note' },
+  { name: 'outbox', parent: 'ipmSubtree', displayName: 'Outbox', containerClass: 'IPF.Note' },
+  { name: 'sentItems', parent: 'ipmSubtree', displayName: 'Sent Items', containerClass: 'IPF.Note' },
+  { name: 'deletedItems', parent: 'ipmSubtree', displayName: 'Deleted Items', containerClass: 'IPF.Note' },
+  { name: 'drafts', parent: 'ipmSubtree', displayName: 'Drafts', containerClass: 'IPF.Note' },
+  { name: 'calendar', parent: 'ipmSubtree', displayName: 'Calendar', containerClass: 'IPF.Appointment' },
+  { name: 'contacts', parent: 'ipmSubtree', displayName: 'Contacts', containerClass: 'IPF.Contact' },
+  { name: 'tasks', parent: 'ipmSubtree', displayName: 'Tasks', containerClass: 'IPF.Task' },
+  { name: 'notes', parent: 'ipmSubtree', displayName: 'Notes', containerClass: 'IPF.StickyNote' },
+  { name: 'journal', parent: 'ipmSubtree', displayName: 'Journal', containerClass: 'IPF.Journal' },
+  { name: 'junk', parent: 'ipmSubtree', displayName: 'Junk Email', containerClass: 'IPF.Note' },
+  { name: 'syncIssues', parent: 'ipmSubtree', displayName: 'Sync Issues', containerClass: 'IPF.Note' },
+  { name: 'conflicts', parent: 'syncIssues', displayName: 'Conflicts', containerClass: 'IPF.Note' },
+  { name: 'localFailures', parent: 'syncIssues', displayName: 'Local Failures', containerClass: 'IPF.Note' },
+  { name: 'serverFailures', parent: 'syncIssues', displayName: 'Server Failures', containerClass: 'IPF.Note' },
+  { name: 'conversationActions', parent: 'ipmSubtree', displayName: 'Conversation Action Settings', containerClass: 'IPF.Configuration' },
+  { name: 'quickSteps', parent: 'ipmSubtree', displayName: 'Quick Step Settings', containerClass: 'IPF.Configuration' },
+  { name: 'rssFeeds', parent: 'ipmSubtree', displayName: 'RSS Feeds', containerClass: 'IPF.Note.OutlookHomepage' },
+];
+
+/** A folder as stored. Times are milliseconds since 1970 (converted to FILETIME on read). */
+export interface FolderRecord {
+  parent: number;
+  type: number;
+  special?: SpecialFolder;
+  /** Properties clients set (display name, container class, and any other), as a prop bag. */
+  props: Uint8Array;
+  created: number;
+  modified: number;
+  cn: number;
+  pcl: Uint8Array;
+  content: number;
+  unread: number;
+  assoc: number;
+  children: number;
+  size: number;
+  /** IMAP view: next UID and UIDVALIDITY. */
+  uidNext: number;
+  uidValidity: number;
+}
+
+const IDENTITY_KEY = 'identity';
+const SPECIAL_KEY = 'special';
+const RECEIVE_KEY = 'receive';
+const STORE_PROPS_KEY = 'storeProps';
+
+/** Properties computed from the record; a client cannot set them (MS-OXCPRPT read-only properties). */
+const COMPUTED_FOLDER_TAGS: ReadonlySet<number> = new Set([
+  Tag.PidTagEntryId,
+  Tag.PidTagParentEntryId,
+  Tag.PidTagSourceKey,
+  Tag.PidTagParentSourceKey,
+  Tag.PidTagChangeKey,
+  Tag.PidTagPredecessorChangeList,
+  Tag.PidTagChangeNumber,
+  Tag.PidTagFolderId,
+  Tag.PidTagFolderType,
+  Tag.PidTagContentCount,
+  Tag.PidTagContentUnreadCount,
+  Tag.PidTagAssociatedContentCount,
+  Tag.PidTagSubfolders,
+  Tag.PidTagFolderChildCount,
+  Tag.PidTagMessageSizeExtended,
+  Tag.PidTagCreationTime,
+  Tag.PidTagLastModificationTime,
+  Tag.PidTagRecordKey,
+]);
+
+export class MailboxStore {
+  constructor(readonly env: MailboxEnv) {}
+
+  private get meta() {
+    return this.env.db.meta;
+  }
+
+  identity(): Identity | undefined {
+    return this.meta.get(IDENTITY_KEY) as Identity | undefined;
+  }
+
+  private mustIdentity(): Identity {
+    const id = this.identity();
+    if (id === undefined) throw actorError('ecNotInitialized', 'the mailbox is not provisioned');
+    return id;
+  }
+
+  // ------------------------------------------------------------------ provisioning
+
+  /** Creates the store identity and every special folder. Runs once; later calls are refused. */
+  provision(identity: Identity, now = Date.now()): void {
+    if (this.identity() !== undefined) throw actorError('ecDuplicateName', 'the mailbox is already provisioned');
+    if (identity.mailboxGuid.byteLength !== 16 || identity.replGuid.byteLength !== 16) throw actorError('ecInvalidParam', 'MailboxGuid and ReplGuid are 16 bytes');
+    this.meta.putSync(IDENTITY_KEY, { ...identity, mailboxGuid: Buffer.from(identity.mailboxGuid), replGuid: Buffer.from(identity.replGuid) });
+    this.meta.putSync(['replid', REPLID_LOCAL], Buffer.from(identity.replGuid));
+    const ids = {} as Record<SpecialFolder, number>;
+    for (const spec of SPECIAL_LAYOUT) {
+      const props: PropMap = new Map<number, PropValue>([[Tag.PidTagDisplayName, spec.displayName]]);
+      if (spec.containerClass !== undefined) props.set(Tag.PidTagContainerClass, spec.containerClass);
+      ids[spec.name] = this.insertFolder(spec.parent === null ? 0 : ids[spec.parent], spec.type ?? FolderType.FOLDER_GENERIC, props, now, spec.name);
+    }
+    this.meta.putSync(SPECIAL_KEY, ids);
+    // Receive folders (MS-OXCSTOR 3.2.5.2): '' , IPM and REPORT.IPM → Inbox; IPC → Root.
+    this.meta.putSync(RECEIVE_KEY, { '': ids.inbox, ipm: ids.inbox, 'report.ipm': ids.inbox, ipc: ids.root });
+    this.meta.putSync(STORE_PROPS_KEY, encodePropBag(new Map()));
+    // The well-known folder pointers Outlook looks for on Root and Inbox (MS-OXOSFLD 2.2.3-2.2.6);
+    // without them it creates duplicates.
+    const eid = (s: SpecialFolder) => this.folderEntryId(ids[s]);
+    const pointers: PropMap = new Map<number, PropValue>([
+      [Tag.PidTagIpmAppointmentEntryId, eid('calendar')],
+      [Tag.PidTagIpmContactEntryId, eid('contacts')],
+      [Tag.PidTagIpmJournalEntryId, eid('journal')],
+      [Tag.PidTagIpmNoteEntryId, eid('notes')],
+      [Tag.PidTagIpmTaskEntryId, eid('tasks')],
+      [Tag.PidTagIpmDraftsEntryId, eid('drafts')],
+      [Tag.PidTagRemindersOnlineEntryId, eid('reminders')],
+      [Tag.PidTagAdditionalRenEntryIds, [eid('conflicts'), eid('syncIssues'), eid('localFailures'), eid('serverFailures'), eid('junk')]],
+      [Tag.PidTagAdditionalRenEntryIdsEx, additionalRenEntryIdsEx([[RSF_PID_RSS_SUBSCRIPTION, eid('rssFeeds')], [RSF_PID_CONV_ACTIONS, eid('conversationActions')]])],
+      [Tag.PidTagFreeBusyEntryIds, [new Uint8Array(0), new Uint8Array(0), new Uint8Array(0), new Uint8Array(0)]],
+    ]);
+    for (const f of ['root', 'inbox'] as const) this.writeFolderProps(ids[f], pointers, now);
+  }
+
+  private insertFolder(parent: number, type: number, props: PropMap, now: number, special?: SpecialFolder): number {
+    const name = props.get(Tag.PidTagDisplayName);
+    if (typeof name !== 'string') throw actorError('ecInvalidParam', 'a folder needs a display name');
+    const gc = allocGlobcnt(this.meta);
+    const cn = allocGlobcnt(this.meta);
+    const rec: FolderRecord = {
+      parent,
+      type,
+      special,
+      props: encodePropBag(props),
+      created: now,
+      modified: now,
+      cn,
+      pcl: pclWithChange(undefined, gid(this.mustIdentity().replGuid, cn)),
+      content: 0,
+      unread: 0,
+      assoc: 0,
+      children: 0,
+      size: 0,
+      uidNext: 1,
+      uidValidity: Math.max(1, Math.floor(now / 1000) % 0x100000000),
+    };
+    if (special === undefined) delete rec.special;
+    this.env.db.folders.putSync(gc, rec);
+    this.env.db.changes.putSync(cn, { f: gc });
+    if (parent !== 0) {
+      this.env.db.hierarchy.putSync([parent, name.toLowerCase()], gc);
+      const p = this.mustFolder(parent);
+      p.children++;
+      this.env.db.folders.putSync(parent, p);
+    }
+    return gc;
+  }
+
+  // ------------------------------------------------------------------ folders
+
+  folder(gc: number): FolderRecord | undefined {
+    return this.env.db.folders.get(gc) as FolderRecord | undefined;
+  }
+
+  private mustFolder(gc: number): FolderRecord {
+    const f = this.folder(gc);
+    if (f === undefined) throw actorError('ecNotFound', `no folder ${gc}`);
+    return f;
+  }
+
+  specialFolders(): Record<SpecialFolder, number> {
+    const s = this.meta.get(SPECIAL_KEY) as Record<SpecialFolder, number> | undefined;
+    if (s === undefined) throw actorError('ecNotInitialized', 'the mailbox is not provisioned');
+    return s;
+  }
+
+  /** Child folder ids of a folder, by display name order (case-insensitive). */
+  children(parent: number): number[] {
+    return [...this.env.db.hierarchy.getRange({ start: [parent], end: [parent + 1] })].map((e) => e.value as number);
+  }
+
+  /** The child with this display name (case-insensitive), if any. */
+  childByName(parent: number, name: string): number | undefined {
+    return this.env.db.hierarchy.get([parent, name.toLowerCase()]) as number | undefined;
+  }
+
+  /**
+   * Creates a folder (MS-OXCFOLD RopCreateFolder semantics): ecDuplicateName when a sibling has
+   * the name, unless `openIfExists`, which returns the existing folder.
+   */
+  createFolder(parent: number, displayName: string, opts: { containerClass?: string; comment?: string; type?: number; openIfExists?: boolean } = {}, now = Date.now()): { id: number; existed: boolean } {
+    this.mustFolder(parent);
+    if (displayName.length === 0 || displayName.length > 256) throw actorError('ecInvalidParam', 'a folder name has 1 to 256 characters');
+    const existing = this.childByName(parent, displayName);
+    if (existing !== undefined) {
+      if (opts.openIfExists === true) return { id: existing, existed: true };
+      throw actorError('ecDuplicateName', `a folder named "${displayName}" already exists there`);
+    }
+    const props: PropMap = new Map<number, PropValue>([[Tag.PidTagDisplayName, displayName]]);
+    if (opts.containerClass !== undefined) props.set(Tag.PidTagContainerClass, opts.containerClass);
+    if (opts.comment !== undefined) props.set(Tag.PidTagComment, opts.comment);
+    const id = this.insertFolder(parent, opts.type ?? FolderType.FOLDER_GENERIC, props, now);
+    this.touchFolder(parent, now);
+    return { id, existed: false };
+  }
+
+  /** A new change on a folder: new CN, change key and PCL; modification time. */
+  private touchFolder(gc: number, now: number, rec = this.mustFolder(gc)): FolderRecord {
+    const cn = allocGlobcnt(this.meta);
+    this.env.db.changes.removeSync(rec.cn);
+    rec.cn = cn;
+    rec.pcl = pclWithChange(rec.pcl, gid(this.mustIdentity().replGuid, cn));
+    rec.modified = now;
+    this.env.db.changes.putSync(cn, { f: gc });
+    this.env.db.folders.putSync(gc, rec);
+    return rec;
+  }
+
+  /**
+   * Sets properties on a folder; computed ones are refused per property (MS-OXCPRPT: ecAccessDenied
+   * problems) and the rest applied. Returns the problems. Renames keep sibling names unique.
+   */
+  setFolderProps(gc: number, props: PropMap, now = Date.now()): { tag: number; error: string }[] {
+    const problems: { tag: number; error: string }[] = [];
+    const ok: PropMap = new Map();
+    for (const [tag, v] of props) {
+      if (COMPUTED_FOLDER_TAGS.has(tag)) problems.push({ tag, error: 'ecAccessDenied' });
+      else ok.set(tag, v);
+    }
+    if (ok.size > 0) this.writeFolderProps(gc, ok, now);
+    return problems;
+  }
+
+  private writeFolderProps(gc: number, props: PropMap, now: number): void {
+    const rec = this.mustFolder(gc);
+    const current = decodePropBag(Buffer.from(rec.props));
+    const newName = props.get(Tag.PidTagDisplayName);
+    if (newName !== undefined) {
+      if (typeof newName !== 'string' || newName.length === 0) throw actorError('ecInvalidParam', 'a folder name is a non-empty string');
+      const oldName = current.get(Tag.PidTagDisplayName) as string;
+      if (rec.parent !== 0 && newName.toLowerCase() !== oldName.toLowerCase()) {
+        if (this.childByName(rec.parent, newName) !== undefined) throw actorError('ecDuplicateName', `a folder named "${newName}" already exists there`);
+        this.env.db.hierarchy.removeSync([rec.parent, oldName.toLowerCase()]);
+        this.env.db.hierarchy.putSync([rec.parent, newName.toLowerCase()], gc);
+      }
+    }
+    for (const [tag, v] of props) current.set(tag, v);
+    rec.props = encodePropBag(current);
+    this.touchFolder(gc, now, rec);
+  }
+
+  /** All properties of a folder: the stored ones plus the computed ones (MS-OXCFOLD 2.2.2). */
+  folderProps(gc: number): PropMap {
+    const rec = this.mustFolder(gc);
+    const id = this.mustIdentity();
+    const out = decodePropBag(Buffer.from(rec.props));
+    const eid = this.folderEntryId(gc);
+    out.set(Tag.PidTagEntryId, eid);
+    out.set(Tag.PidTagRecordKey, eid);
+    out.set(Tag.PidTagParentEntryId, rec.parent === 0 ? eid : this.folderEntryId(rec.parent));
+    out.set(Tag.PidTagSourceKey, gid(id.replGuid, gc));
+    out.set(Tag.PidTagParentSourceKey, rec.parent === 0 ? new Uint8Array(0) : gid(id.replGuid, rec.parent));
+    out.set(Tag.PidTagChangeKey, gid(id.replGuid, rec.cn));
+    out.set(Tag.PidTagPredecessorChangeList, Buffer.from(rec.pcl));
+    out.set(Tag.PidTagChangeNumber, makeEid(REPLID_LOCAL, rec.cn));
+    out.set(Tag.PidTagFolderId, makeEid(REPLID_LOCAL, gc));
+    out.set(Tag.PidTagFolderType, rec.type);
+    out.set(Tag.PidTagContentCount, rec.content);
+    out.set(Tag.PidTagContentUnreadCount, rec.unread);
+    out.set(Tag.PidTagAssociatedContentCount, rec.assoc);
+    out.set(Tag.PidTagSubfolders, rec.children > 0);
+    out.set(Tag.PidTagFolderChildCount, rec.children);
+    out.set(Tag.PidTagMessageSizeExtended, BigInt(rec.size));
+    out.set(Tag.PidTagCreationTime, dateToFiletime(new Date(rec.created)));
+    out.set(Tag.PidTagLastModificationTime, dateToFiletime(new Date(rec.modified)));
+    return out;
+  }
+
+  folderEntryId(gc: number): Buffer {
+    const id = this.mustIdentity();
+    return folderEntryId(id.mailboxGuid, id.replGuid, gc);
+  }
+
+  // ------------------------------------------------------------------ store
+
+  /** Store object properties (MS-OXCSTOR 2.2.2.1): stored ones plus those computed from the special folders. */
+  storeProps(): PropMap {
+    const id = this.mustIdentity();
+    const s = this.specialFolders();
+    const out = decodePropBag(Buffer.from(this.meta.get(STORE_PROPS_KEY) as Uint8Array));
+    const storeEid = storeEntryId({ serverShortname: id.serverShortname, mailboxDn: id.legacyDn });
+    out.set(Tag.PidTagStoreEntryId, storeEid);
+    out.set(Tag.PidTagEntryId, storeEid);
+    out.set(Tag.PidTagStoreRecordKey, Buffer.from(id.mailboxGuid));
+    out.set(Tag.PidTagRecordKey, Buffer.from(id.mailboxGuid));
+    out.set(Tag.PidTagDisplayName, `Mailbox - ${id.ownerName}`);
+    out.set(Tag.PidTagMailboxOwnerName, id.ownerName);
+    out.set(Tag.PidTagIpmSubtreeEntryId, this.folderEntryId(s.ipmSubtree));
+    out.set(Tag.PidTagIpmOutboxEntryId, this.folderEntryId(s.outbox));
+    out.set(Tag.PidTagIpmSentMailEntryId, this.folderEntryId(s.sentItems));
+    out.set(Tag.PidTagIpmWastebasketEntryId, this.folderEntryId(s.deletedItems));
+    out.set(Tag.PidTagViewsEntryId, this.folderEntryId(s.views));
+    out.set(Tag.PidTagCommonViewsEntryId, this.folderEntryId(s.commonViews));
+    out.set(Tag.PidTagFinderEntryId, this.folderEntryId(s.finder));
+    const S = StoreSupport;
+    out.set(
+      Tag.PidTagStoreSupportMask,
+      S.ENTRYID_UNIQUE | S.MODIFY_OK | S.CREATE_OK | S.ATTACH_OK | S.OLE_OK | S.NOTIFY_OK | S.MV_PROPS_OK | S.CATEGORIZE_OK | S.RTF_OK | S.RESTRICTION_OK | S.SORT_OK | S.HTML_OK | S.ANSI_OK | S.UNICODE_OK,
+    );
+    let size = 0;
+    for (const { value } of this.env.db.folders.getRange()) size += (value as FolderRecord).size;
+    out.set(Tag.PidTagMessageSizeExtended, BigInt(size));
+    return out;
+  }
+
+  /** RopLogon's folder id list (MS-OXCSTOR 2.2.1.1.3) as 64-bit ids. */
+  logonFolderIds(): bigint[] {
+    const s = this.specialFolders();
+    return LOGON_FOLDERS.map((f) => makeEid(REPLID_LOCAL, s[f]));
+  }
+
+  /**
+   * The receive folder for a message class (MS-OXCSTOR 3.2.5.2): the longest configured class that
+   * is a prefix of it at a '.' boundary, compared case-insensitively; '' matches everything.
+   */
+  receiveFolder(messageClass: string): { folder: number; explicitClass: string } {
+    const table = this.meta.get(RECEIVE_KEY) as Record<string, number>;
+    let cls = messageClass.toLowerCase();
+    for (;;) {
+      const hit = table[cls];
+      if (hit !== undefined && this.folder(hit) !== undefined) return { folder: hit, explicitClass: cls };
+      if (cls === '') break;
+      const dot = cls.lastIndexOf('.');
+      cls = dot < 0 ? '' : cls.slice(0, dot);
+    }
+    return { folder: this.specialFolders().inbox, explicitClass: '' };
+  }
+
+  /** Sets (or with folder null, removes) a receive-folder entry (RopSetReceiveFolder). */
+  setReceiveFolder(messageClass: string, folder: number | null): void {
+    if (messageClass.length > 255 || /[^\x20-\x7e]/.test(messageClass)) throw actorError('ecInvalidParam', 'a message class is printable ASCII of at most 255 characters');
+    const table = { ...(this.meta.get(RECEIVE_KEY) as Record<string, number>) };
+    const key = messageClass.toLowerCase();
+    if (folder === null) {
+      if (key === '') throw actorError('ecError', 'the default receive folder cannot be removed');
+      delete table[key];
+    } else {
+      this.mustFolder(folder);
+      table[key] = folder;
+    }
+    this.meta.putSync(RECEIVE_KEY, table);
+  }
+}
+
+// PidTagAdditionalRenEntryIdsEx PersistData blocks (MS-OXOSFLD 2.2.5).
+const RSF_PID_RSS_SUBSCRIPTION = 0x8001;
+const RSF_PID_CONV_ACTIONS = 0x8006;
+const RSF_ELID_ENTRYID = 0x0001;
+const PERSIST_SENTINEL = 0x0000;
+
+/** PersistData blocks, each { PersistID, DataElementsSize, [ElementID, ElementDataSize, EntryID] }, then the sentinel. */
+export function additionalRenEntryIdsEx(blocks: readonly [number, Uint8Array][]): Buffer {
+  const parts: Buffer[] = [];
+  for (const [pid, entryId] of blocks) {
+    const element = Buffer.alloc(4 + entryId.byteLength);
+    element.writeUInt16LE(RSF_ELID_ENTRYID, 0);
+    element.writeUInt16LE(entryId.byteLength, 2);
+    element.set(entryId, 4);
+    const head = Buffer.alloc(4);
+    head.writeUInt16LE(pid, 0);
+    head.writeUInt16LE(element.length, 2);
+    parts.push(head, element);
+  }
+  const sentinel = Buffer.alloc(4);
+  sentinel.writeUInt16LE(PERSIST_SENTINEL, 0);
+  parts.push(sentinel);
+  return Buffer.concat(parts);
+}
+
+/** True when a tag's type is one a folder may hold (not PtypObject, which is a stream). */
+export function isSettableOnFolder(tag: number): boolean {
+  return propTypeOf(tag) !== 0x000d && !COMPUTED_FOLDER_TAGS.has(tag);
+}
