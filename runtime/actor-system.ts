@@ -20,7 +20,7 @@ import { ActorError, ErrorCode, actorError, isErrorData, type ErrorData } from '
 import { actorKey, type ActorRef, type Protocol } from './actor.js';
 import { Placement } from './placement.js';
 import { Histogram } from './histogram.js';
-import type { MainToWorker, PassivateReply, WorkerInit, WorkerLimits, WorkerStats, WorkerToMain } from './worker-protocol.js';
+import type { ActorSettings, MainToWorker, PassivateReply, WorkerInit, WorkerLimits, WorkerStats, WorkerToMain } from './worker-protocol.js';
 
 export interface ActorSystemOptions {
   /** Worker threads; default max(1, cores − 1): the main thread runs every socket and all TLS. */
@@ -34,6 +34,8 @@ export interface ActorSystemOptions {
   /** Bytes in each ring's data area (power of two). */
   ringBytes?: number;
   limits?: Partial<WorkerLimits>;
+  /** Settings actor kinds read in the workers. */
+  settings?: ActorSettings;
   /** Spin of the main thread's receive loops on an empty ring before parking (µs). */
   mainSpinMicros?: number;
 }
@@ -398,6 +400,7 @@ export class ActorSystem extends EventEmitter {
       kinds: this.opts.kinds,
       limits: this.limits,
       logLevel: this.opts.logLevel ?? this.log.level,
+      settings: this.opts.settings ?? { partitions: [] },
     };
     const worker = new Worker(new URL('./worker-host.js', import.meta.url), { workerData: init });
     const channel = new Channel({ out: toWorker, in: fromWorker, port: worker, spinMicros: this.opts.mainSpinMicros ?? DEFAULT_MAIN_SPIN_US, spinForReply: true });

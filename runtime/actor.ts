@@ -18,6 +18,7 @@
  * whole; otherwise it is copied once first).
  */
 import type { Logger } from 'pino';
+import type { ActorSettings } from './worker-protocol.js';
 
 export interface OpSpec {
   args: unknown;
@@ -59,6 +60,8 @@ export interface ActorContext {
   readonly log: Logger;
   /** Index of the worker this actor runs on (for stats and tests). */
   readonly workerIndex: number;
+  /** Settings from the configuration (data partitions...). */
+  readonly settings: ActorSettings;
   /** Publishes an event to subscribers on the main thread (IDLE, Ping, NotificationWait...). */
   emit(topic: string, data: unknown): void;
 }

@@ -66,6 +66,9 @@ export const SCHEMA = {
     spin_us: int(0, 0, 10_000, 'Microseconds a worker spins on an empty ring before parking (0 = park at once; on few cores a spinning worker delays the main thread).'),
     main_spin_us: int(50, 0, 10_000, "Microseconds the main thread's receive loops spin on an empty ring before parking, after serving pending I/O first."),
   },
+  storage: {
+    partitions: str('', 'Comma-separated folders for mailbox data (each mailbox at <partition>/<domain>/<localpart>/); new mailboxes go to the one with most free space. Empty = <data_dir>/mailboxes.'),
+  },
   cpu_pool: {
     threads: int(0, 0, 256, 'Threads of the pool for stateless CPU work (MIME, calendar expansion); 0 = 1 on <= 2 cores, else cores / 2.', 'auto'),
     min_bytes: int(256 * 1024, 0, 1 << 30, 'Smallest job (input bytes) worth sending to the pool; smaller ones run inline.'),
@@ -269,6 +272,15 @@ function validateCrossField(c: Config): void {
     if (other !== undefined) throw new ConfigError(`config error: listeners.${name}.port: ${l.port} is also listeners.${other}.port`);
     ports.set(l.port, name);
   }
+}
+
+/** The mailbox data partitions, absolute. */
+export function partitions(c: Config): string[] {
+  const list = c.storage.partitions
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  return list.length === 0 ? [resolve(c.server.data_dir, 'mailboxes')] : list.map((p) => resolve(c.server.data_dir, p));
 }
 
 /** The resolved worker count (0 = auto). */

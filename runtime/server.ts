@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { ActorSystem } from './actor-system.js';
 import { CpuPool } from './cpu-pool.js';
 import { ControlServer } from './control-server.js';
-import { cpuPoolThreads, loadConfig, workerCount, type CliFlags, type Config, type LoadedConfig } from './config.js';
+import { cpuPoolThreads, loadConfig, partitions, workerCount, type CliFlags, type Config, type LoadedConfig } from './config.js';
 import { renderPrometheus, runtimeSamples } from './metrics.js';
 import { actorRef } from './actor.js';
 import { ACTOR_KINDS } from '../actors/registry.js';
@@ -56,6 +56,7 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
     callTimeoutMs: config.runtime.call_timeout_ms,
     ringBytes: config.runtime.ring_kib * 1024,
     mainSpinMicros: config.runtime.main_spin_us,
+    settings: { partitions: partitions(config) },
     limits: {
       idleMs: config.runtime.idle_seconds * 1000,
       maxActiveActors: config.runtime.max_active_actors,

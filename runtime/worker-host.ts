@@ -235,6 +235,7 @@ class WorkerHost {
       id,
       key,
       workerIndex: this.init.index,
+      settings: this.init.settings,
       get log() {
         return log.child({ actor: key });
       },

@@ -24,6 +24,14 @@ export interface WorkerInit {
   kinds: Record<string, string>;
   limits: WorkerLimits;
   logLevel: string;
+  /** Plain-data settings for actor kinds (data folders, partitions...), from the config. */
+  settings: ActorSettings;
+}
+
+/** What actor kinds may read of the configuration. */
+export interface ActorSettings {
+  /** Folders that hold mailbox environments (<partition>/<domain>/<localpart>/). */
+  partitions: string[];
 }
 
 export interface WorkerStats {

@@ -36,7 +36,8 @@ export class MailboxEnv {
   ) {
     mkdirSync(path, { recursive: true, mode: 0o750 });
     // Deliberately no `cache` and no `useWritemap`: both disable child transactions.
-    this.root = open<unknown, Key>({ path, maxDbs: 16, mapSize: opts.mapSize, compression: false });
+    // noSubdir false: lmdb-js would otherwise take a path with a dot in its last part (alice.smith) for a file.
+    this.root = open<unknown, Key>({ path, noSubdir: false, maxDbs: 16, mapSize: opts.mapSize, compression: false });
     const db = {} as Record<Keyspace, Database<unknown, Key>>;
     for (const [name, dbName] of Object.entries(KEYSPACES) as [Keyspace, string][]) {
       db[name] = this.root.openDB<unknown, Key>({ name: dbName, encoding: name === 'blobs' ? 'binary' : 'msgpack', compression: false });

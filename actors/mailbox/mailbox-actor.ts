@@ -1,0 +1,134 @@
+/**
+ * The mailbox actor: one per mailbox (id = its address), single writer of the mailbox's LMDB
+ * environment, which it opens on activation and closes on passivation. Each op is one message;
+ * writes go through MailboxEnv.write (acknowledged after the flush).
+ *
+ * Properties cross threads as encoded property bags (storage/prop-bag.ts): exact for every
+ * type (64-bit integers, FILETIMEs, binaries), and cheap to move.
+ */
+import { defineActorKind, type ActorContext } from '../../runtime/actor.js';
+import { actorError } from '../../runtime/errors.js';
+import { MailboxEnv } from '../../storage/mailbox-env.js';
+import { LOGON_FOLDERS, MailboxStore, type SpecialFolder } from '../../storage/mailbox-store.js';
+import { choosePartition, locateMailbox, mailboxPath, parseMailboxAddress } from '../../storage/partitions.js';
+import { decodePropBag, encodePropBag, type PropMap } from '../../storage/prop-bag.js';
+import { newGuid, guidToString } from '../../storage/guid.js';
+import { Tag } from '../../storage/prop-tags.js';
+
+export interface ProvisionArgs {
+  ownerName: string;
+  legacyDn: string;
+  serverShortname: string;
+  /** A partition to use instead of the one with most free space. */
+  partition?: string;
+}
+
+export interface FolderSummary {
+  id: number;
+  name: string;
+  containerClass: string | null;
+  parent: number;
+  children: number;
+  special: SpecialFolder | null;
+}
+
+export type MailboxProtocol = {
+  /** Creates the mailbox (identity and special folders). ecDuplicateName when it exists. */
+  provision: { args: ProvisionArgs; result: { mailboxGuid: string; path: string } };
+  exists: { args: null; result: boolean };
+  /** What RopLogon needs: identity and the 13 logon folder GLOBCNTs. */
+  logonInfo: { args: null; result: { mailboxGuid: string; replGuid: string; folders: number[]; special: Record<SpecialFolder, number> } };
+  getStoreProps: { args: { tags?: number[] }; result: Uint8Array };
+  getFolderProps: { args: { folder: number; tags?: number[] }; result: Uint8Array };
+  setFolderProps: { args: { folder: number; props: Uint8Array }; result: { tag: number; error: string }[] };
+  createFolder: { args: { parent: number; name: string; containerClass?: string; openIfExists?: boolean }; result: { id: number; existed: boolean } };
+  listFolders: { args: { parent: number }; result: FolderSummary[] };
+  receiveFolder: { args: { messageClass: string }; result: { folder: number; explicitClass: string } };
+};
+
+function pick(props: PropMap, tags: readonly number[] | undefined): PropMap {
+  if (tags === undefined) return props;
+  const out: PropMap = new Map();
+  for (const t of tags) {
+    const v = props.get(t);
+    if (v !== undefined) out.set(t, v);
+  }
+  return out;
+}
+
+export default defineActorKind<MailboxProtocol>({
+  readOnly: ['exists', 'logonInfo', 'getStoreProps', 'getFolderProps', 'listFolders', 'receiveFolder'],
+  create(ctx: ActorContext) {
+    const address = parseMailboxAddress(ctx.id);
+    let env: MailboxEnv | null = null;
+    let store: MailboxStore | null = null;
+
+    const open = async (path: string) => {
+      env = await MailboxEnv.open(path);
+      store = new MailboxStore(env);
+    };
+    const need = (): { env: MailboxEnv; store: MailboxStore } => {
+      if (env === null || store === null || store.identity() === undefined) throw actorError('ecNotFound', `no mailbox ${ctx.id}`);
+      return { env, store };
+    };
+
+    return {
+      async onActivate() {
+        const path = locateMailbox(ctx.settings.partitions, address);
+        if (path !== null) await open(path);
+      },
+      async onPassivate() {
+        if (env !== null) await (env as MailboxEnv).close();
+        env = null;
+        store = null;
+      },
+      handlers: {
+        async provision(args) {
+          if (env !== null) throw actorError('ecDuplicateName', `mailbox ${ctx.id} already exists`);
+          if (args.partition !== undefined && !ctx.settings.partitions.includes(args.partition)) throw actorError('ecInvalidParam', `${args.partition} is not a configured partition`);
+          const path = mailboxPath(args.partition ?? choosePartition(ctx.settings.partitions), address);
+          await open(path);
+          const identity = { mailboxGuid: newGuid(), replGuid: newGuid(), ownerName: args.ownerName, legacyDn: args.legacyDn, serverShortname: args.serverShortname };
+          await env!.write(() => store!.provision(identity));
+          return { mailboxGuid: guidToString(identity.mailboxGuid), path };
+        },
+        exists: () => env !== null && store !== null && (store as MailboxStore).identity() !== undefined,
+        logonInfo() {
+          const { store } = need();
+          const id = store.identity()!;
+          const special = store.specialFolders();
+          return { mailboxGuid: guidToString(id.mailboxGuid), replGuid: guidToString(id.replGuid), folders: LOGON_FOLDERS.map((f) => special[f]), special };
+        },
+        getStoreProps: ({ tags }) => encodePropBag(pick(need().store.storeProps(), tags)),
+        getFolderProps: ({ folder, tags }) => encodePropBag(pick(need().store.folderProps(folder), tags)),
+        async setFolderProps({ folder, props }) {
+          const { env, store } = need();
+          const decoded = decodePropBag(Buffer.from(props));
+          return env.write(() => store.setFolderProps(folder, decoded));
+        },
+        async createFolder({ parent, name, containerClass, openIfExists }) {
+          const { env, store } = need();
+          const r = await env.write(() => store.createFolder(parent, name, { containerClass, openIfExists }));
+          if (!r.existed) ctx.emit('objectCreated', { folder: r.id, parent });
+          return r;
+        },
+        listFolders({ parent }) {
+          const { store } = need();
+          return store.children(parent).map((id): FolderSummary => {
+            const rec = store.folder(id)!;
+            const p = store.folderProps(id);
+            return {
+              id,
+              name: p.get(Tag.PidTagDisplayName) as string,
+              containerClass: (p.get(Tag.PidTagContainerClass) as string | undefined) ?? null,
+              parent: rec.parent,
+              children: rec.children,
+              special: rec.special ?? null,
+            };
+          });
+        },
+        receiveFolder: ({ messageClass }) => need().store.receiveFolder(messageClass),
+      },
+    };
+  },
+});

@@ -1,0 +1,119 @@
+import test from 'ava';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { actorRef } from '../../runtime/actor.js';
+import { ActorError } from '../../runtime/errors.js';
+import { ACTOR_KINDS } from '../../actors/registry.js';
+import type { MailboxProtocol } from '../../actors/mailbox/mailbox-actor.js';
+import { decodePropBag, encodePropBag } from '../../storage/prop-bag.js';
+import { Tag } from '../../storage/prop-tags.js';
+import { parseEntryId } from '../../storage/entry-ids.js';
+import { guidFromString } from '../../storage/guid.js';
+import { startTestSystem, sleep, tempDir } from '../helpers.js';
+
+const mbx = (address: string) => actorRef<MailboxProtocol>('mailbox', address);
+const who = { ownerName: 'Alice Example', legacyDn: '/o=Stoa/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=alice', serverShortname: 'mail' };
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'resolved';
+  } catch (err) {
+    return err instanceof ActorError ? err.code : String(err);
+  }
+}
+
+async function setup(t: { teardown(fn: () => unknown): void }, opts: { idleMs?: number; partitions?: number } = {}) {
+  const d = tempDir();
+  const partitions = Array.from({ length: opts.partitions ?? 1 }, (_, i) => join(d.path, `part${i}`));
+  const sys = await startTestSystem(2, { kinds: ACTOR_KINDS, settings: { partitions }, limits: { idleMs: opts.idleMs ?? 60_000 } });
+  t.teardown(async () => {
+    await sys.shutdown();
+    d.remove();
+  });
+  return { sys, partitions };
+}
+
+test('a mailbox is provisioned through its actor and answers logon, folder and store questions', async (t) => {
+  const { sys, partitions } = await setup(t);
+  const a = mbx('Alice@Example.TEST');
+  t.false(await sys.call(a, 'exists', null));
+  t.is(await codeOf(sys.call(a, 'logonInfo', null)), 'ecNotFound');
+  const made = await sys.call(a, 'provision', who);
+  t.is(made.path, join(partitions[0]!, 'example.test', 'alice'), 'lower-cased <partition>/<domain>/<localpart>');
+  t.true(existsSync(join(made.path, 'data.mdb')));
+  t.is(await codeOf(sys.call(a, 'provision', who)), 'ecDuplicateName');
+  const info = await sys.call(a, 'logonInfo', null);
+  t.is(info.mailboxGuid, made.mailboxGuid);
+  t.is(info.folders.length, 13);
+  t.is(info.folders[4], info.special.inbox);
+  const inboxProps = decodePropBag(Buffer.from(await sys.call(a, 'getFolderProps', { folder: info.special.inbox })));
+  t.is(inboxProps.get(Tag.PidTagDisplayName), 'Inbox');
+  const eid = parseEntryId(inboxProps.get(Tag.PidTagEntryId) as Uint8Array);
+  t.deepEqual(eid?.kind === 'folder' ? [...eid.providerUid] : null, [...guidFromString(made.mailboxGuid)], 'entry ids carry the MailboxGuid');
+  const some = decodePropBag(Buffer.from(await sys.call(a, 'getStoreProps', { tags: [Tag.PidTagMailboxOwnerName, Tag.PidTagIpmSubtreeEntryId, 0x12340003] })));
+  t.deepEqual([...some.keys()], [Tag.PidTagMailboxOwnerName, Tag.PidTagIpmSubtreeEntryId]);
+  const top = await sys.call(a, 'listFolders', { parent: info.special.ipmSubtree });
+  t.true(top.some((f) => f.name === 'Inbox' && f.special === 'inbox' && f.containerClass === 'IPF.Note'));
+  t.true(top.some((f) => f.name === 'Calendar' && f.containerClass === 'IPF.Appointment'));
+  t.deepEqual(await sys.call(a, 'receiveFolder', { messageClass: 'IPM.Note' }), { folder: info.special.inbox, explicitClass: 'ipm' });
+});
+
+test('folder writes go through the actor, with MAPI error codes, and emit change events', async (t) => {
+  const { sys } = await setup(t);
+  const a = mbx('bob@example.test');
+  await sys.call(a, 'provision', { ...who, ownerName: 'Bob' });
+  const { special } = await sys.call(a, 'logonInfo', null);
+  const events: unknown[] = [];
+  sys.subscribe(a, (topic, data) => events.push([topic, data]));
+  const f = await sys.call(a, 'createFolder', { parent: special.inbox, name: 'Invoices', containerClass: 'IPF.Note' });
+  t.false(f.existed);
+  t.is(await codeOf(sys.call(a, 'createFolder', { parent: special.inbox, name: 'invoices' })), 'ecDuplicateName');
+  t.deepEqual(await sys.call(a, 'createFolder', { parent: special.inbox, name: 'INVOICES', openIfExists: true }), { id: f.id, existed: true });
+  t.is(await codeOf(sys.call(a, 'createFolder', { parent: 424242, name: 'x' })), 'ecNotFound');
+  const problems = await sys.call(a, 'setFolderProps', { folder: f.id, props: encodePropBag([[Tag.PidTagComment, '2026'], [Tag.PidTagFolderId, 1n]]) });
+  t.deepEqual(problems, [{ tag: Tag.PidTagFolderId, error: 'ecAccessDenied' }]);
+  t.is(decodePropBag(Buffer.from(await sys.call(a, 'getFolderProps', { folder: f.id }))).get(Tag.PidTagComment), '2026');
+  await sleep(20);
+  t.deepEqual(events, [['objectCreated', { folder: f.id, parent: special.inbox }]]);
+});
+
+test('mailboxes are passivated when idle and come back with their data; mailboxes never see each other', async (t) => {
+  const { sys } = await setup(t, { idleMs: 150 });
+  const a = mbx('carol@example.test');
+  const b = mbx('dave@example.test');
+  await sys.call(a, 'provision', { ...who, ownerName: 'Carol' });
+  await sys.call(b, 'provision', { ...who, ownerName: 'Dave' });
+  const sa = (await sys.call(a, 'logonInfo', null)).special;
+  const made = await sys.call(a, 'createFolder', { parent: sa.inbox, name: 'Only Carol' });
+  await sleep(700);
+  const st = await sys.stats();
+  t.is(st.workers.reduce((n, w) => n + w.activeActors, 0), 0, 'both passivated (environments closed)');
+  const names = (await sys.call(a, 'listFolders', { parent: sa.inbox })).map((f) => f.name);
+  t.deepEqual(names, ['Only Carol']);
+  const sb = (await sys.call(b, 'logonInfo', null)).special;
+  t.deepEqual(await sys.call(b, 'listFolders', { parent: sb.inbox }), []);
+  t.is(decodePropBag(Buffer.from(await sys.call(b, 'getStoreProps', { tags: [Tag.PidTagMailboxOwnerName] }))).get(Tag.PidTagMailboxOwnerName), 'Dave');
+  t.not(made.id, 0);
+});
+
+test('an address that cannot be a mailbox (or tries to leave its folder) is refused', async (t) => {
+  const { sys } = await setup(t);
+  for (const bad of ['../../etc@example.test', 'a/b@example.test', 'alice@exa_mple.test', 'noatsign', '@example.test', 'alice@', 'al\u0000ice@example.test', '.alice@example.test', 'x'.repeat(65) + '@example.test']) {
+    t.is(await codeOf(sys.call(mbx(bad), 'provision', who)), 'ecInvalidParam', bad);
+  }
+  t.is(await codeOf(sys.call(mbx('ünïcode.user@example.test'), 'provision', who)), 'resolved', 'UTF-8 local parts are fine (RFC 6531)');
+  t.true((await sys.call(mbx('alice.smith@example.test'), 'provision', who)).path.endsWith('alice.smith'), 'a dot in the folder name is still a folder');
+  const odd = await sys.call(mbx("o'brien+tag@example.test"), 'provision', who);
+  t.true(odd.path.endsWith(join('example.test', 'o%27brien+tag')), odd.path);
+  t.true(await sys.call(mbx('ÜNÏCODE.user@Example.Test'), 'exists', null), 'the same mailbox in any letter case');
+});
+
+test('a named partition is used when given; otherwise the one with most free space', async (t) => {
+  const { sys, partitions } = await setup(t, { partitions: 2 });
+  const r = await sys.call(mbx('erin@example.test'), 'provision', { ...who, partition: partitions[1] });
+  t.is(r.path, join(partitions[1]!, 'example.test', 'erin'));
+  t.is(await codeOf(sys.call(mbx('frank@example.test'), 'provision', { ...who, partition: '/tmp/elsewhere' })), 'ecInvalidParam');
+  const g = await sys.call(mbx('gina@example.test'), 'provision', who);
+  t.true(partitions.some((p) => g.path.startsWith(p)));
+});
