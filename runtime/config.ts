@@ -80,6 +80,13 @@ export const SCHEMA = {
     cert: str('', 'PEM certificate chain; empty = a self-signed one made on first start in <data_dir>/tls/.'),
     key: str('', 'PEM private key matching tls.cert.'),
   },
+  auth: {
+    scrypt_n: int(32768, 1024, 4_194_304, 'scrypt cost N for stored passwords (a power of two); each check takes ~N * r * 128 bytes and proportional CPU, in the CPU pool.'),
+    scrypt_r: int(8, 1, 64, 'scrypt block size r.'),
+    scrypt_p: int(1, 1, 16, 'scrypt parallelism p.'),
+    cache_seconds: int(300, 0, 86_400, 'How long a successful password check is remembered (clients send Basic credentials on every request); 0 = never.'),
+    store_nt_hash: bool(true, "Also store each password's NT hash, so NTLM for Outlook Anywhere can be offered later."),
+  },
   control: {
     socket: str('', 'Unix socket of the local control channel (admin CLI); empty = <data_dir>/control.sock.'),
   },
@@ -252,6 +259,8 @@ export function loadConfig(flags: CliFlags = {}, env: NodeJS.ProcessEnv = proces
 }
 
 function validateCrossField(c: Config): void {
+  const n = c.auth.scrypt_n;
+  if ((n & (n - 1)) !== 0) throw new ConfigError(`config error: auth.scrypt_n: must be a power of two, got ${n}`);
   const kib = c.runtime.ring_kib;
   if ((kib & (kib - 1)) !== 0) throw new ConfigError(`config error: runtime.ring_kib: must be a power of two, got ${kib}`);
   if (c.runtime.queue_soft_limit > c.runtime.queue_hard_limit) {

@@ -27,6 +27,7 @@ export class CpuPool {
   readonly minBytes: number;
   inlineRuns = 0;
   pooledRuns = 0;
+  private closed = false;
 
   constructor(opts: CpuPoolOptions) {
     this.threads = opts.threads;
@@ -42,6 +43,7 @@ export class CpuPool {
   async run<N extends CpuTaskName>(task: N, input: CpuTaskInput<N>, options: CpuRunOptions = {}): Promise<CpuTaskOutput<N>> {
     const transfer = options.transfer ?? [];
     const bytes = options.bytes ?? transfer.reduce((n, b) => n + b.byteLength, 0);
+    if (this.closed) throw new Error('the CPU pool is closed');
     const route = options.route ?? (bytes < this.minBytes ? 'inline' : 'pool');
     if (route === 'inline') {
       this.inlineRuns++;
@@ -64,6 +66,8 @@ export class CpuPool {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.pool.destroy();
   }
 }

@@ -3,7 +3,7 @@
  * one plain-data argument; converters (MIME, iCalendar) add theirs here. Keep them pure: they
  * run on whichever thread is free.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 
 export interface Sha256Input {
   data: Uint8Array;
@@ -17,7 +17,39 @@ export function sha256({ data, rounds = 1 }: Sha256Input): string {
   return digest.toString('hex');
 }
 
-export const cpuTasks = { sha256 } as const;
+export interface ScryptParams {
+  /** CPU/memory cost (a power of two). */
+  n: number;
+  r: number;
+  p: number;
+}
+
+const SCRYPT_KEY_BYTES = 32;
+const SALT_BYTES = 16;
+
+function scryptKey(password: string, salt: Buffer, { n, r, p }: ScryptParams): Buffer {
+  return scryptSync(password.normalize('NFC'), salt, SCRYPT_KEY_BYTES, { N: n, r, p, maxmem: 256 * n * r + (1 << 20) });
+}
+
+/** A salted slow hash: `scrypt$N$r$p$salt$key` (base64). Runs in the CPU pool, never on libuv's pool. */
+export function hashPassword({ password, params }: { password: string; params: ScryptParams }): string {
+  const salt = randomBytes(SALT_BYTES);
+  const key = scryptKey(password, salt, params);
+  return `scrypt$${params.n}$${params.r}$${params.p}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+/** Checks a password against hashPassword's output (the parameters stored with it), in constant time. */
+export function verifyPassword({ password, encoded }: { password: string; encoded: string }): boolean {
+  const parts = encoded.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [n, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
+  if (![n, r, p].every((v) => Number.isInteger(v) && v > 0) || n > 2 ** 22 || r > 64 || p > 16) return false;
+  const want = Buffer.from(parts[5]!, 'base64');
+  const got = scryptKey(password, Buffer.from(parts[4]!, 'base64'), { n, r, p });
+  return want.length === got.length && timingSafeEqual(want, got);
+}
+
+export const cpuTasks = { sha256, hashPassword, verifyPassword } as const;
 export type CpuTaskName = keyof typeof cpuTasks;
 export type CpuTaskInput<N extends CpuTaskName> = Parameters<(typeof cpuTasks)[N]>[0];
 export type CpuTaskOutput<N extends CpuTaskName> = ReturnType<(typeof cpuTasks)[N]>;
