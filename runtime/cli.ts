@@ -9,11 +9,19 @@
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { ConfigError, exampleConfig, loadConfig, type CliFlags, type Config } from './config.js';
+import { hostname as osHostname } from 'node:os';
+import { ConfigError, exampleConfig, loadConfig, partitions, type CliFlags, type Config } from './config.js';
+import { ADMIN_USAGE, runAdmin, type AdminBackend } from './admin.js';
+import { hashPassword } from './cpu-tasks.js';
+import { DirectoryError, DirectoryStore } from '../storage/directory-store.js';
+import { ntHash } from '../storage/nt-hash.js';
+import { MailboxEnv } from '../storage/mailbox-env.js';
+import { provisionEnv } from '../storage/provision.js';
+import { choosePartition, locateMailbox, mailboxPath, parseMailboxAddress } from '../storage/partitions.js';
 import { controlCall, ControlUnavailable } from './control-client.js';
 import type { ControlCommand } from './control-protocol.js';
 
-const HELP = `usage: npm run cli -- [--config FILE] [--data DIR] <command>
+const HELP = () => `usage: npm run cli -- [--config FILE] [--data DIR] <command>
 
 commands:
   status                        workers, actors, listeners of the running server (JSON)
@@ -25,9 +33,44 @@ commands:
   config check                  validate the configuration and print the effective values
   config example                print a documented config file with every default
   help                          this text
+directory and mailboxes (through the running server, or directly when none runs):
+${ADMIN_USAGE}
 `;
 
 class UsageError extends Error {}
+
+const ADMIN_NOUNS = new Set(['domain', 'user', 'alias', 'group', 'member']);
+
+/** Admin commands while no server runs: the directory and the mailboxes are opened directly. */
+async function offlineAdmin(c: Config, argv: string[]): Promise<unknown> {
+  const dir = DirectoryStore.open(join(c.server.data_dir, 'directory'));
+  const parts = partitions(c);
+  const host = c.server.hostname !== '' ? c.server.hostname : osHostname();
+  const backend: AdminBackend = {
+    dir,
+    hash: async (password) => ({
+      passwordHash: hashPassword({ password, params: { n: c.auth.scrypt_n, r: c.auth.scrypt_r, p: c.auth.scrypt_p } }),
+      ntHash: c.auth.store_nt_hash ? ntHash(password).toString('hex') : null,
+    }),
+    provisionMailbox: async (user) => {
+      const address = parseMailboxAddress(user.address);
+      if (locateMailbox(parts, address) !== null) throw new DirectoryError('EXISTS', `a mailbox for ${user.address} exists already`);
+      const path = mailboxPath(user.partition ?? choosePartition(parts), address);
+      const env = await MailboxEnv.open(path);
+      try {
+        await provisionEnv(env, { ownerName: user.displayName, legacyDn: user.legacyDn, serverShortname: host.split('.')[0]! });
+      } finally {
+        await env.close();
+      }
+      return { path };
+    },
+  };
+  try {
+    return await runAdmin(backend, argv);
+  } finally {
+    await dir.close();
+  }
+}
 
 function controlPath(c: Config): string {
   return c.control.socket !== '' ? c.control.socket : join(c.server.data_dir, 'control.sock');
@@ -42,15 +85,18 @@ function print(v: unknown): void {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
+  // Global options come before the command; everything from the command on is the command's own.
+  let split = 0;
+  while (split < argv.length && argv[split]!.startsWith('-')) split += argv[split] === '--config' || argv[split] === '--data' ? 2 : 1;
+  const { values } = parseArgs({
+    args: argv.slice(0, split),
     options: { config: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
-    allowPositionals: true,
+    allowPositionals: false,
   });
-  const [cmd, ...rest] = positionals;
+  const [cmd, ...rest] = argv.slice(split);
   if (values.help === true || cmd === undefined || cmd === 'help') {
-    process.stdout.write(HELP);
+    process.stdout.write(HELP());
     return cmd === undefined && values.help !== true ? 2 : 0;
   }
   const flags: CliFlags = { config: values.config, data: values.data };
@@ -59,6 +105,16 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { config, file } = loadConfig(flags);
+  if (ADMIN_NOUNS.has(cmd)) {
+    const argv = [cmd, ...rest];
+    try {
+      print(await live(config, 'admin', { argv }));
+    } catch (err) {
+      if (!(err instanceof ControlUnavailable)) throw err;
+      print(await offlineAdmin(config, argv));
+    }
+    return 0;
+  }
   switch (cmd) {
     case 'config':
       if (rest[0] !== 'check') throw new UsageError(`unknown config subcommand ${JSON.stringify(rest[0] ?? '')}`);
@@ -100,7 +156,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(err.message + '\n');
       process.exit(2);
     }
-    if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (err instanceof UsageError || ['ERR_PARSE_ARGS_UNKNOWN_OPTION', 'USAGE'].includes((err as { code?: string }).code ?? '')) {
       process.stderr.write(`stoa cli: ${(err as Error).message}\n`);
       process.exit(2);
     }

@@ -77,6 +77,9 @@ const lines = [
   `stoa: started on ${server.hostname} (pid ${process.pid}), ${workerCount(c)} actor worker(s), data in ${c.server.data_dir}`,
   `stoa: TLS certificate ${server.tls.certPath} (${server.tls.source}), SHA-256 ${server.tls.fingerprint256}`,
   ...server.listeners.bound.map((b) => `stoa: listening  ${b.name.padEnd(12)} ${b.address}:${b.port}${b.tls ? '  (TLS)' : ''}`),
+  ...(server.firstAdmin === null
+    ? []
+    : [`stoa: first admin login: ${server.firstAdmin.address} / ${server.firstAdmin.password} (also in ${server.firstAdmin.file}; change it with npm run cli -- user passwd ${server.firstAdmin.address})`]),
   `stoa: control socket ${server.control.path}; Ctrl-C stops.`,
 ];
 process.stderr.write(lines.join('\n') + '\n');

@@ -3,7 +3,7 @@
  * listeners with their doors, and the control socket. main.ts wraps this with flags and signals;
  * tests may start it in-process.
  */
-import { mkdirSync, accessSync, constants } from 'node:fs';
+import { mkdirSync, accessSync, constants, writeFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -19,6 +19,10 @@ import { loadTlsIdentity, type TlsIdentity } from '../protocols/shared/tls.js';
 import { makeDoors } from '../protocols/doors.js';
 import type { HealthProtocol } from '../actors/health/health-actor.js';
 import type { ControlCommand } from './control-protocol.js';
+import { DirectoryStore, type UserRecord } from '../storage/directory-store.js';
+import { Authenticator } from './auth.js';
+import { generatePassword, runAdmin, type AdminBackend } from './admin.js';
+import type { MailboxProtocol } from '../actors/mailbox/mailbox-actor.js';
 
 export interface RunningServer {
   config: Config;
@@ -28,6 +32,10 @@ export interface RunningServer {
   pool: CpuPool;
   listeners: Listeners;
   control: ControlServer;
+  dir: DirectoryStore;
+  auth: Authenticator;
+  /** Set when this start created the first admin account. */
+  firstAdmin: { address: string; password: string; file: string } | null;
   /** Re-reads the config file and applies what can change live (workers, log level). */
   reload(): Promise<string[]>;
   stop(): Promise<void>;
@@ -67,6 +75,25 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
     },
   });
   const pool = new CpuPool({ threads: cpuPoolThreads(config), minBytes: config.cpu_pool.min_bytes });
+  const dir = DirectoryStore.open(join(dataDir, 'directory'));
+  const auth = new Authenticator(dir, pool, await dir.secret(), {
+    scrypt: { n: config.auth.scrypt_n, r: config.auth.scrypt_r, p: config.auth.scrypt_p },
+    cacheMs: config.auth.cache_seconds * 1000,
+    storeNtHash: config.auth.store_nt_hash,
+  });
+  const serverShortname = hostname.split('.')[0]!;
+  const admin: AdminBackend = {
+    dir,
+    hash: (password) => auth.hash(password),
+    provisionMailbox: (user: UserRecord) =>
+      system.call(actorRef<MailboxProtocol>('mailbox', user.address), 'provision', {
+        ownerName: user.displayName,
+        legacyDn: user.legacyDn,
+        serverShortname,
+        ...(user.partition !== null ? { partition: user.partition } : {}),
+      }),
+  };
+  const firstAdmin = await createFirstAdmin(dir, admin, hostname, dataDir, log);
 
   const health = async () => {
     const stats = await system.stats();
@@ -82,7 +109,7 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
   try {
     listeners = await Listeners.bind(config, tls, makeDoors({ hostname, log, health }), log);
   } catch (err) {
-    await Promise.allSettled([system.shutdown(), pool.close()]);
+    await Promise.allSettled([system.shutdown(), pool.close(), dir.close()]);
     throw err;
   }
 
@@ -115,6 +142,7 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
       await control.close();
       await system.shutdown();
       await pool.close();
+      await dir.close();
       log.info('stopped');
       resolveStopped();
     })();
@@ -146,15 +174,36 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
       case 'shutdown':
         setImmediate(() => void stop());
         return { stopping: true };
+      case 'admin': {
+        const argv = Array.isArray(args.argv) ? args.argv.map(String) : [];
+        return runAdmin(admin, argv);
+      }
     }
   };
   let control: ControlServer;
   try {
     control = await ControlServer.listen(config.control.socket !== '' ? config.control.socket : join(dataDir, 'control.sock'), onControl, log);
   } catch (err) {
-    await Promise.allSettled([listeners.close(), system.shutdown(), pool.close()]);
+    await Promise.allSettled([listeners.close(), system.shutdown(), pool.close(), dir.close()]);
     throw err;
   }
 
-  return { config, hostname, tls, system, pool, listeners, control, reload, stop, stopped };
+  return { config, hostname, tls, system, pool, listeners, control, dir, auth, firstAdmin, reload, stop, stopped };
+}
+
+/**
+ * On the very first start (an empty directory) create a domain named after the host and an
+ * admin account with a generated password, written once to <data>/initial-admin.txt (mode 0600)
+ * and shown in the start banner.
+ */
+async function createFirstAdmin(dir: DirectoryStore, admin: AdminBackend, hostname: string, dataDir: string, log: Logger): Promise<RunningServer['firstAdmin']> {
+  if (dir.users().length > 0 || dir.domains().length > 0) return null;
+  const domain = /^[a-z0-9.-]+$/i.test(hostname) ? hostname.toLowerCase() : 'localdomain';
+  const password = generatePassword();
+  await runAdmin(admin, ['domain', 'add', domain]);
+  await runAdmin(admin, ['user', 'add', `admin@${domain}`, '--admin', '--name', 'Administrator', '--password', password]);
+  const file = join(dataDir, 'initial-admin.txt');
+  writeFileSync(file, `login: admin@${domain}\npassword: ${password}\nChange it with: npm run cli -- user passwd admin@${domain}\n`, { mode: 0o600 });
+  log.info({ admin: `admin@${domain}`, file }, 'created the first admin account');
+  return { address: `admin@${domain}`, password, file };
 }

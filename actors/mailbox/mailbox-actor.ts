@@ -12,7 +12,8 @@ import { MailboxEnv } from '../../storage/mailbox-env.js';
 import { LOGON_FOLDERS, MailboxStore, type SpecialFolder } from '../../storage/mailbox-store.js';
 import { choosePartition, locateMailbox, mailboxPath, parseMailboxAddress } from '../../storage/partitions.js';
 import { decodePropBag, encodePropBag, type PropMap } from '../../storage/prop-bag.js';
-import { newGuid, guidToString } from '../../storage/guid.js';
+import { guidToString } from '../../storage/guid.js';
+import { provisionEnv } from '../../storage/provision.js';
 import { Tag } from '../../storage/prop-tags.js';
 
 export interface ProvisionArgs {
@@ -88,9 +89,8 @@ export default defineActorKind<MailboxProtocol>({
           if (args.partition !== undefined && !ctx.settings.partitions.includes(args.partition)) throw actorError('ecInvalidParam', `${args.partition} is not a configured partition`);
           const path = mailboxPath(args.partition ?? choosePartition(ctx.settings.partitions), address);
           await open(path);
-          const identity = { mailboxGuid: newGuid(), replGuid: newGuid(), ownerName: args.ownerName, legacyDn: args.legacyDn, serverShortname: args.serverShortname };
-          await env!.write(() => store!.provision(identity));
-          return { mailboxGuid: guidToString(identity.mailboxGuid), path };
+          const mailboxGuid = await provisionEnv(env!, { ownerName: args.ownerName, legacyDn: args.legacyDn, serverShortname: args.serverShortname });
+          return { mailboxGuid, path };
         },
         exists: () => env !== null && store !== null && (store as MailboxStore).identity() !== undefined,
         logonInfo() {
