@@ -172,7 +172,7 @@ export class MailboxStore {
     return this.meta.get(IDENTITY_KEY) as Identity | undefined;
   }
 
-  private mustIdentity(): Identity {
+  mustIdentity(): Identity {
     const id = this.identity();
     if (id === undefined) throw actorError('ecNotInitialized', 'the mailbox is not provisioned');
     return id;
@@ -254,7 +254,7 @@ export class MailboxStore {
     return this.env.db.folders.get(gc) as FolderRecord | undefined;
   }
 
-  private mustFolder(gc: number): FolderRecord {
+  mustFolder(gc: number): FolderRecord {
     const f = this.folder(gc);
     if (f === undefined) throw actorError('ecNotFound', `no folder ${gc}`);
     return f;

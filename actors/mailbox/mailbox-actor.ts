@@ -15,6 +15,7 @@ import { decodePropBag, encodePropBag, type PropMap } from '../../storage/prop-b
 import { guidToString } from '../../storage/guid.js';
 import { provisionEnv } from '../../storage/provision.js';
 import { Tag } from '../../storage/prop-tags.js';
+import { MessageStore, type ChangesSince, type MessageIn } from '../../storage/message-store.js';
 
 export interface ProvisionArgs {
   ownerName: string;
@@ -45,7 +46,40 @@ export type MailboxProtocol = {
   createFolder: { args: { parent: number; name: string; containerClass?: string; openIfExists?: boolean }; result: { id: number; existed: boolean } };
   listFolders: { args: { parent: number }; result: FolderSummary[] };
   receiveFolder: { args: { messageClass: string }; result: { folder: number; explicitClass: string } };
+  createMessage: { args: { folder: number; assoc?: boolean } & WireMessage; result: { mid: number; uid: number; cn: number } };
+  deliver: { args: WireMessage; result: { folder: number; mid: number; uid: number } };
+  getMessage: { args: { mid: number; tags?: number[] }; result: { props: Uint8Array; recipients: Uint8Array[]; attachments: { num: number; props: Uint8Array; size: number }[] } };
+  getAttachmentData: { args: { mid: number; num: number }; result: Uint8Array | null };
+  updateMessage: {
+    args: { mid: number; set?: Uint8Array; remove?: number[]; recipients?: Uint8Array[]; attachments?: WireAttachment[]; expectChangeKey?: Uint8Array; force?: boolean };
+    result: { cn: number; uid: number; oldUid: number };
+  };
+  setRead: { args: { mids: number[]; read: boolean }; result: { mid: number; changed: boolean }[] };
+  deleteMessages: { args: { folder: number; mids: number[]; hard: boolean }; result: { deleted: number[]; missing: number[] } };
+  moveCopyMessages: { args: { from: number; to: number; mids: number[]; move: boolean }; result: { from: number; to: number }[] };
+  listContents: { args: { folder: number; assoc?: boolean }; result: number[] };
+  changesSince: { args: { folder: number; cn: number }; result: ChangesSince };
 };
+
+/** A message as it crosses threads: property bags for exactness. */
+export interface WireMessage {
+  props: Uint8Array;
+  recipients?: Uint8Array[];
+  attachments?: WireAttachment[];
+}
+
+export interface WireAttachment {
+  props: Uint8Array;
+  data?: Uint8Array;
+}
+
+function fromWire(m: WireMessage): MessageIn {
+  return {
+    props: decodePropBag(Buffer.from(m.props)),
+    recipients: (m.recipients ?? []).map((r) => decodePropBag(Buffer.from(r))),
+    attachments: (m.attachments ?? []).map((a) => ({ props: decodePropBag(Buffer.from(a.props)), data: a.data })),
+  };
+}
 
 function pick(props: PropMap, tags: readonly number[] | undefined): PropMap {
   if (tags === undefined) return props;
@@ -58,19 +92,21 @@ function pick(props: PropMap, tags: readonly number[] | undefined): PropMap {
 }
 
 export default defineActorKind<MailboxProtocol>({
-  readOnly: ['exists', 'logonInfo', 'getStoreProps', 'getFolderProps', 'listFolders', 'receiveFolder'],
+  readOnly: ['exists', 'logonInfo', 'getStoreProps', 'getFolderProps', 'listFolders', 'receiveFolder', 'getMessage', 'getAttachmentData', 'listContents', 'changesSince'],
   create(ctx: ActorContext) {
     const address = parseMailboxAddress(ctx.id);
     let env: MailboxEnv | null = null;
     let store: MailboxStore | null = null;
+    let messages: MessageStore | null = null;
 
     const open = async (path: string) => {
       env = await MailboxEnv.open(path);
       store = new MailboxStore(env);
+      messages = new MessageStore(store);
     };
-    const need = (): { env: MailboxEnv; store: MailboxStore } => {
-      if (env === null || store === null || store.identity() === undefined) throw actorError('ecNotFound', `no mailbox ${ctx.id}`);
-      return { env, store };
+    const need = (): { env: MailboxEnv; store: MailboxStore; msgs: MessageStore } => {
+      if (env === null || store === null || messages === null || store.identity() === undefined) throw actorError('ecNotFound', `no mailbox ${ctx.id}`);
+      return { env, store, msgs: messages };
     };
 
     return {
@@ -82,6 +118,7 @@ export default defineActorKind<MailboxProtocol>({
         if (env !== null) await (env as MailboxEnv).close();
         env = null;
         store = null;
+        messages = null;
       },
       handlers: {
         async provision(args) {
@@ -128,6 +165,64 @@ export default defineActorKind<MailboxProtocol>({
           });
         },
         receiveFolder: ({ messageClass }) => need().store.receiveFolder(messageClass),
+        async createMessage({ folder, assoc, ...m }) {
+          const { env, msgs } = need();
+          const r = await env.write(() => msgs.create(folder, fromWire(m), { assoc }));
+          ctx.emit('objectCreated', { folder, mid: r.mid, uid: r.uid });
+          return r;
+        },
+        async deliver(m) {
+          const { env, msgs } = need();
+          const r = await env.write(() => msgs.deliver(fromWire(m)));
+          ctx.emit('newMail', r);
+          return r;
+        },
+        getMessage({ mid, tags }) {
+          const { msgs } = need();
+          return {
+            props: encodePropBag(pick(msgs.props(mid), tags)),
+            recipients: msgs.recipients(mid).map((r) => encodePropBag(r)),
+            attachments: msgs.attachments(mid).map((a) => ({ num: a.num, props: encodePropBag(a.props), size: a.size })),
+          };
+        },
+        getAttachmentData: ({ mid, num }) => need().msgs.attachmentData(mid, num),
+        async updateMessage({ mid, set, remove, recipients, attachments, expectChangeKey, force }) {
+          const { env, msgs } = need();
+          const r = await env.write(() =>
+            msgs.update(
+              mid,
+              {
+                set: set === undefined ? undefined : decodePropBag(Buffer.from(set)),
+                remove,
+                recipients: recipients?.map((x) => decodePropBag(Buffer.from(x))),
+                attachments: attachments?.map((a) => ({ props: decodePropBag(Buffer.from(a.props)), data: a.data })),
+              },
+              { expectChangeKey, force },
+            ),
+          );
+          ctx.emit('objectModified', { mid, uid: r.uid, oldUid: r.oldUid });
+          return r;
+        },
+        async setRead({ mids, read }) {
+          const { env, msgs } = need();
+          const r = await env.write(() => msgs.setRead(mids, read));
+          ctx.emit('flagsChanged', { mids: r.filter((x) => x.changed).map((x) => x.mid), read });
+          return r;
+        },
+        async deleteMessages({ folder, mids, hard }) {
+          const { env, msgs } = need();
+          const r = await env.write(() => msgs.delete(folder, mids, hard));
+          ctx.emit('objectDeleted', { folder, mids: r.deleted });
+          return r;
+        },
+        async moveCopyMessages({ from, to, mids, move }) {
+          const { env, msgs } = need();
+          const r = await env.write(() => msgs.moveCopy(from, to, mids, move));
+          ctx.emit(move ? 'objectMoved' : 'objectCopied', { from, to, pairs: r });
+          return r;
+        },
+        listContents: ({ folder, assoc }) => need().msgs.contents(folder, assoc ?? false),
+        changesSince: ({ folder, cn }) => need().msgs.changesSince(folder, cn),
       },
     };
   },

@@ -117,3 +117,35 @@ test('a named partition is used when given; otherwise the one with most free spa
   const g = await sys.call(mbx('gina@example.test'), 'provision', who);
   t.true(partitions.some((p) => g.path.startsWith(p)));
 });
+
+test('messages through the actor: delivery raises newMail, reads, flags, changes and deletes, durable across passivation', async (t) => {
+  const { sys } = await setup(t, { idleMs: 150 });
+  const a = mbx('henry@example.test');
+  await sys.call(a, 'provision', who);
+  const { special } = await sys.call(a, 'logonInfo', null);
+  const events: [string, unknown][] = [];
+  sys.subscribe(a, (topic, data) => events.push([topic, data]));
+  const props = encodePropBag([
+    [Tag.PidTagMessageClass, 'IPM.Note'],
+    [Tag.PidTagSubject, 'Quarterly numbers'],
+  ]);
+  const bigAttachment = new Uint8Array(200_000).fill(3);
+  const got = await sys.call(a, 'deliver', { props, attachments: [{ props: encodePropBag([]), data: bigAttachment }] });
+  t.is(got.folder, special.inbox);
+  t.is(got.uid, 1);
+  await sleep(20);
+  t.deepEqual(events[0], ['newMail', got]);
+  const m = await sys.call(a, 'getMessage', { mid: got.mid, tags: [Tag.PidTagSubject] });
+  t.deepEqual([...decodePropBag(Buffer.from(m.props))], [[Tag.PidTagSubject, 'Quarterly numbers']]);
+  t.is(m.attachments.length, 1);
+  t.is((await sys.call(a, 'getAttachmentData', { mid: got.mid, num: 0 }))!.byteLength, 200_000);
+  const mark = (await sys.call(a, 'changesSince', { folder: special.inbox, cn: 0 })).cn;
+  await sys.call(a, 'setRead', { mids: [got.mid], read: true });
+  const ch = await sys.call(a, 'changesSince', { folder: special.inbox, cn: mark });
+  t.deepEqual(ch.readChanged.map((x) => [x.mid, x.read]), [[got.mid, true]]);
+  await sleep(600); // passivated: the environment is closed and reopened on the next call
+  t.deepEqual(await sys.call(a, 'listContents', { folder: special.inbox }), [got.mid]);
+  t.is(decodePropBag(Buffer.from(await sys.call(a, 'getFolderProps', { folder: special.inbox }))).get(Tag.PidTagContentUnreadCount), 0);
+  t.deepEqual(await sys.call(a, 'deleteMessages', { folder: special.inbox, mids: [got.mid], hard: true }), { deleted: [got.mid], missing: [] });
+  t.is(await codeOf(sys.call(a, 'getMessage', { mid: got.mid })), 'ecNotFound');
+});

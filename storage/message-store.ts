@@ -1,0 +1,451 @@
+/**
+ * Messages in a mailbox (MS-OXCMSG): normal and associated (FAI) messages with properties,
+ * recipients (rows of properties) and attachments (properties and data); folder counts and sizes
+ * kept in the same transaction as each change; one change number per change; read-state changes
+ * with their own read CN that leave the change key alone; tombstones for deletions; the IMAP
+ * view's UIDs (a content change gives a new UID, a flag change keeps it).
+ *
+ * Values above BLOB_THRESHOLD (bodies, attachment data, original MIME) live in the blobs key
+ * space and are read without copying when the caller asks. Like MailboxStore, writing methods
+ * run inside the caller's write transaction.
+ */
+import { actorError } from '../runtime/errors.js';
+import { allocGlobcnt, makeEid, REPLID_LOCAL } from './ids.js';
+import { gid, messageEntryId, pclWithChange } from './entry-ids.js';
+import { decodePropBag, encodePropBag, type PropMap } from './prop-bag.js';
+import { dateToFiletime, propTypeOf, PropType, propTag, type PropValue } from './prop-types.js';
+import { Tag } from './prop-tags.js';
+import type { FolderRecord, MailboxStore } from './mailbox-store.js';
+
+/** Values at least this large are stored as blobs. */
+export const BLOB_THRESHOLD = 16 * 1024;
+/** PidTagMessageFlags: the message has been read (MS-OXCMSG 2.2.1.6). */
+export const MSGFLAG_READ = 0x0001;
+export const MSGFLAG_UNSENT = 0x0008;
+export const MSGFLAG_HASATTACH = 0x0010;
+export const MSGFLAG_ASSOCIATED = 0x0040;
+
+export const MsgTag = {
+  PidTagParentFolderId: propTag(0x6749, PropType.PtypInteger64),
+  PidTagHasAttachments: propTag(0x0e1b, PropType.PtypBoolean),
+  PidTagAttachNumber: propTag(0x0e21, PropType.PtypInteger32),
+  PidTagAttachDataBinary: propTag(0x3701, PropType.PtypBinary),
+  PidTagAttachSize: propTag(0x0e20, PropType.PtypInteger32),
+  PidTagRowid: propTag(0x3000, PropType.PtypInteger32),
+  PidTagAssociated: propTag(0x67aa, PropType.PtypBoolean),
+} as const;
+
+export interface AttachmentIn {
+  props: PropMap;
+  /** Attachment bytes (PidTagAttachDataBinary). */
+  data?: Uint8Array;
+}
+
+export interface MessageIn {
+  props: PropMap;
+  recipients?: PropMap[];
+  attachments?: AttachmentIn[];
+}
+
+interface StoredAttachment {
+  num: number;
+  props: Uint8Array;
+  /** Blob key of the data, or inline bytes when small. */
+  blob: number | null;
+  data: Uint8Array | null;
+  size: number;
+}
+
+export interface MessageRecord {
+  folder: number;
+  assoc: boolean;
+  deleted: boolean;
+  props: Uint8Array;
+  /** Tags whose values are blobs: [tag, blob number]. */
+  blobs: [number, number][];
+  recipients: Uint8Array[];
+  attachments: StoredAttachment[];
+  flags: number;
+  cn: number;
+  readCn: number;
+  pcl: Uint8Array;
+  created: number;
+  modified: number;
+  size: number;
+  /** IMAP UID in the folder (0 for FAI). */
+  uid: number;
+}
+
+export interface Tombstone {
+  mid: number;
+  sourceKey: Uint8Array;
+  uid: number;
+  assoc: boolean;
+}
+
+export interface ChangesSince {
+  /** Messages created or whose content changed after the given CN. */
+  changed: { mid: number; cn: number; uid: number; assoc: boolean }[];
+  /** Messages whose read state (only) changed after the given CN. */
+  readChanged: { mid: number; readCn: number; read: boolean }[];
+  deleted: (Tombstone & { cn: number })[];
+  /** IMAP UIDs retired because their message's content changed (it lives on under a new UID). */
+  replacedUids: { uid: number; cn: number }[];
+  /** The highest CN the answer covers. */
+  cn: number;
+}
+
+/** Computed properties a client cannot set on a message. */
+const COMPUTED: ReadonlySet<number> = new Set([
+  Tag.PidTagEntryId,
+  Tag.PidTagRecordKey,
+  Tag.PidTagParentEntryId,
+  Tag.PidTagSourceKey,
+  Tag.PidTagParentSourceKey,
+  Tag.PidTagChangeKey,
+  Tag.PidTagPredecessorChangeList,
+  Tag.PidTagChangeNumber,
+  Tag.PidTagMid,
+  MsgTag.PidTagParentFolderId,
+  Tag.PidTagMessageSize,
+  Tag.PidTagMessageSizeExtended,
+  Tag.PidTagCreationTime,
+  Tag.PidTagLastModificationTime,
+  MsgTag.PidTagHasAttachments,
+  MsgTag.PidTagAssociated,
+]);
+
+function isBlobbable(tag: number, v: PropValue): v is Uint8Array | string {
+  const t = propTypeOf(tag);
+  if (t === PropType.PtypBinary && v instanceof Uint8Array) return v.byteLength >= BLOB_THRESHOLD;
+  if (t === PropType.PtypString && typeof v === 'string') return v.length * 3 >= BLOB_THRESHOLD && Buffer.byteLength(v) >= BLOB_THRESHOLD;
+  return false;
+}
+
+export class MessageStore {
+  constructor(private readonly mbx: MailboxStore) {}
+
+  private get db() {
+    return this.mbx.env.db;
+  }
+
+  message(mid: number): MessageRecord | undefined {
+    const m = this.db.messages.get(mid) as MessageRecord | undefined;
+    return m === undefined || m.deleted ? undefined : m;
+  }
+
+  private must(mid: number): MessageRecord {
+    const m = this.message(mid);
+    if (m === undefined) throw actorError('ecNotFound', `no message ${mid}`);
+    return m;
+  }
+
+  private newBlob(bytes: Uint8Array): number {
+    const n = allocGlobcnt(this.db.meta);
+    this.db.blobs.putSync(n, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return n;
+  }
+
+  /** Splits big values into blobs; returns the bag of the rest and the blob list and total size. */
+  private storeProps(props: PropMap): { bag: Buffer; blobs: [number, number][]; size: number } {
+    const small: PropMap = new Map();
+    const blobs: [number, number][] = [];
+    let size = 0;
+    for (const [tag, v] of props) {
+      if (COMPUTED.has(tag)) continue;
+      if (isBlobbable(tag, v)) {
+        const bytes = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+        blobs.push([tag, this.newBlob(bytes)]);
+        size += bytes.byteLength;
+      } else small.set(tag, v);
+    }
+    const bag = encodePropBag(small);
+    return { bag, blobs, size: size + bag.length };
+  }
+
+  private dropBlobs(rec: MessageRecord): void {
+    for (const [, n] of rec.blobs) this.db.blobs.removeSync(n);
+    for (const a of rec.attachments) if (a.blob !== null) this.db.blobs.removeSync(a.blob);
+  }
+
+  private countIn(folder: FolderRecord, rec: MessageRecord, sign: 1 | -1): void {
+    if (rec.assoc) folder.assoc += sign;
+    else {
+      folder.content += sign;
+      if ((rec.flags & MSGFLAG_READ) === 0) folder.unread += sign;
+    }
+    folder.size += sign * rec.size;
+  }
+
+  /** Creates and saves a message in a folder. */
+  create(folderId: number, msg: MessageIn, opts: { assoc?: boolean } = {}, now = Date.now()): { mid: number; uid: number; cn: number } {
+    const folder = this.mbx.mustFolder(folderId);
+    const assoc = opts.assoc ?? false;
+    const mid = allocGlobcnt(this.db.meta);
+    const cn = allocGlobcnt(this.db.meta);
+    const { bag, blobs, size } = this.storeProps(msg.props);
+    const recipients = (msg.recipients ?? []).map((r) => encodePropBag(r));
+    const attachments = (msg.attachments ?? []).map((a, num) => this.storeAttachment(num, a));
+    const flagsIn = msg.props.get(Tag.PidTagMessageFlags);
+    let flags = typeof flagsIn === 'number' ? flagsIn : 0;
+    flags = (flags & ~(MSGFLAG_HASATTACH | MSGFLAG_ASSOCIATED)) | (attachments.length > 0 ? MSGFLAG_HASATTACH : 0) | (assoc ? MSGFLAG_ASSOCIATED : 0);
+    const rec: MessageRecord = {
+      folder: folderId,
+      assoc,
+      deleted: false,
+      props: bag,
+      blobs,
+      recipients,
+      attachments,
+      flags,
+      cn,
+      readCn: cn,
+      pcl: pclWithChange(undefined, gid(this.mbx.mustIdentity().replGuid, cn)),
+      created: now,
+      modified: now,
+      size: size + recipients.reduce((n, r) => n + r.length, 0) + attachments.reduce((n, a) => n + a.size, 0),
+      uid: assoc ? 0 : folder.uidNext++,
+    };
+    this.db.messages.putSync(mid, rec);
+    this.db.contents.putSync([folderId, assoc ? 1 : 0, mid], 1);
+    this.db.changes.putSync(cn, { m: mid });
+    this.countIn(folder, rec, 1);
+    this.db.folders.putSync(folderId, folder);
+    return { mid, uid: rec.uid, cn };
+  }
+
+  private storeAttachment(num: number, a: AttachmentIn): StoredAttachment {
+    const props = encodePropBag([...a.props].filter(([t]) => t !== MsgTag.PidTagAttachDataBinary && t !== MsgTag.PidTagAttachNumber));
+    const data = a.data ?? (a.props.get(MsgTag.PidTagAttachDataBinary) as Uint8Array | undefined) ?? null;
+    if (data === null) return { num, props, blob: null, data: null, size: props.length };
+    const big = data.byteLength >= BLOB_THRESHOLD;
+    return { num, props, blob: big ? this.newBlob(data) : null, data: big ? null : Buffer.from(data), size: props.length + data.byteLength };
+  }
+
+  /** Message ids in a folder (normal or FAI), in creation order. */
+  contents(folderId: number, assoc = false): number[] {
+    const a = assoc ? 1 : 0;
+    return [...this.db.contents.getRange({ start: [folderId, a], end: [folderId, a + 1] })].map((e) => (e.key as [number, number, number])[2]);
+  }
+
+  /** All properties of a message: stored, blobs (read in), and computed (MS-OXCMSG 2.2.1). */
+  props(mid: number): PropMap {
+    const rec = this.must(mid);
+    const id = this.mbx.mustIdentity();
+    const out = decodePropBag(Buffer.from(rec.props));
+    for (const [tag, n] of rec.blobs) {
+      const bytes = this.db.blobs.getBinary(n) as Buffer;
+      out.set(tag, propTypeOf(tag) === PropType.PtypString ? bytes.toString('utf8') : Buffer.from(bytes));
+    }
+    const eid = messageEntryId(id.mailboxGuid, id.replGuid, rec.folder, id.replGuid, mid);
+    out.set(Tag.PidTagEntryId, eid);
+    out.set(Tag.PidTagRecordKey, eid);
+    out.set(Tag.PidTagParentEntryId, this.mbx.folderEntryId(rec.folder));
+    out.set(Tag.PidTagSourceKey, gid(id.replGuid, mid));
+    out.set(Tag.PidTagParentSourceKey, gid(id.replGuid, rec.folder));
+    out.set(Tag.PidTagChangeKey, gid(id.replGuid, rec.cn));
+    out.set(Tag.PidTagPredecessorChangeList, Buffer.from(rec.pcl));
+    out.set(Tag.PidTagChangeNumber, makeEid(REPLID_LOCAL, Math.max(rec.cn, rec.readCn)));
+    out.set(Tag.PidTagMid, makeEid(REPLID_LOCAL, mid));
+    out.set(MsgTag.PidTagParentFolderId, makeEid(REPLID_LOCAL, rec.folder));
+    out.set(Tag.PidTagMessageFlags, rec.flags);
+    out.set(Tag.PidTagMessageSize, rec.size);
+    out.set(Tag.PidTagMessageSizeExtended, BigInt(rec.size));
+    out.set(MsgTag.PidTagHasAttachments, rec.attachments.length > 0);
+    out.set(MsgTag.PidTagAssociated, rec.assoc);
+    out.set(Tag.PidTagCreationTime, dateToFiletime(new Date(rec.created)));
+    out.set(Tag.PidTagLastModificationTime, dateToFiletime(new Date(rec.modified)));
+    return out;
+  }
+
+  /** A blob value without copying: valid only until the next read in this thread. */
+  blobView(mid: number, tag: number): Buffer | undefined {
+    const rec = this.must(mid);
+    const hit = rec.blobs.find(([t]) => t === tag);
+    return hit === undefined ? undefined : (this.db.blobs.getBinaryFast(hit[1]) as Buffer);
+  }
+
+  recipients(mid: number): PropMap[] {
+    return this.must(mid).recipients.map((r, i) => decodePropBag(Buffer.from(r)).set(MsgTag.PidTagRowid, i));
+  }
+
+  attachments(mid: number): { num: number; props: PropMap; size: number }[] {
+    return this.must(mid).attachments.map((a) => {
+      const p = decodePropBag(Buffer.from(a.props));
+      p.set(MsgTag.PidTagAttachNumber, a.num);
+      p.set(MsgTag.PidTagAttachSize, a.size);
+      return { num: a.num, props: p, size: a.size };
+    });
+  }
+
+  attachmentData(mid: number, num: number): Buffer | null {
+    const a = this.must(mid).attachments.find((x) => x.num === num);
+    if (a === undefined) throw actorError('ecNotFound', `no attachment ${num}`);
+    if (a.blob !== null) return Buffer.from(this.db.blobs.getBinary(a.blob) as Buffer);
+    return a.data === null ? null : Buffer.from(a.data);
+  }
+
+  /**
+   * Changes a message's content (properties; recipients and attachments when given) as one save.
+   * With `expectChangeKey`, a save based on a stale version answers ecObjectModified unless
+   * `force` (MS-OXCMSG RopSaveChangesMessage, ForceSave). The message gets a new change number,
+   * change key and IMAP UID.
+   */
+  update(
+    mid: number,
+    change: { set?: PropMap; remove?: number[]; recipients?: PropMap[]; attachments?: AttachmentIn[] },
+    opts: { expectChangeKey?: Uint8Array; force?: boolean } = {},
+    now = Date.now(),
+  ): { cn: number; uid: number; oldUid: number } {
+    const rec = this.must(mid);
+    const id = this.mbx.mustIdentity();
+    if (opts.expectChangeKey !== undefined && opts.force !== true) {
+      const current = gid(id.replGuid, rec.cn);
+      if (!current.equals(Buffer.from(opts.expectChangeKey))) throw actorError('ecObjectModified', 'the message was changed since it was opened');
+    }
+    const folder = this.mbx.mustFolder(rec.folder);
+    this.countIn(folder, rec, -1);
+    const props = this.props(mid);
+    for (const t of COMPUTED) props.delete(t);
+    for (const t of change.remove ?? []) props.delete(t);
+    for (const [t, v] of change.set ?? []) if (!COMPUTED.has(t)) props.set(t, v);
+    for (const [, n] of rec.blobs) this.db.blobs.removeSync(n);
+    const stored = this.storeProps(props);
+    rec.props = stored.bag;
+    rec.blobs = stored.blobs;
+    if (change.recipients !== undefined) rec.recipients = change.recipients.map((r) => encodePropBag(r));
+    if (change.attachments !== undefined) {
+      for (const a of rec.attachments) if (a.blob !== null) this.db.blobs.removeSync(a.blob);
+      rec.attachments = change.attachments.map((a, num) => this.storeAttachment(num, a));
+    }
+    const flags = change.set?.get(Tag.PidTagMessageFlags);
+    if (typeof flags === 'number') rec.flags = (flags & ~(MSGFLAG_HASATTACH | MSGFLAG_ASSOCIATED)) | (rec.flags & MSGFLAG_ASSOCIATED);
+    rec.flags = (rec.flags & ~MSGFLAG_HASATTACH) | (rec.attachments.length > 0 ? MSGFLAG_HASATTACH : 0);
+    rec.size = stored.size + rec.recipients.reduce((n, r) => n + r.length, 0) + rec.attachments.reduce((n, a) => n + a.size, 0);
+    const cn = allocGlobcnt(this.db.meta);
+    this.db.changes.removeSync(rec.cn);
+    rec.cn = cn;
+    rec.pcl = pclWithChange(rec.pcl, gid(id.replGuid, cn));
+    rec.modified = now;
+    const oldUid = rec.uid;
+    if (!rec.assoc) {
+      // A content change is a new message to IMAP: new UID, the old one expunged.
+      this.db.tombstones.putSync([rec.folder, cn], { mid, sourceKey: gid(id.replGuid, mid), uid: oldUid, assoc: false, replaced: true });
+      rec.uid = folder.uidNext++;
+    }
+    this.db.changes.putSync(cn, { m: mid });
+    this.countIn(folder, rec, 1);
+    this.db.messages.putSync(mid, rec);
+    this.db.folders.putSync(rec.folder, folder);
+    return { cn, uid: rec.uid, oldUid };
+  }
+
+  /** Marks messages read or unread: a new read CN each, change key and UID unchanged. */
+  setRead(mids: readonly number[], read: boolean): { mid: number; changed: boolean }[] {
+    return mids.map((mid) => {
+      const rec = this.must(mid);
+      const isRead = (rec.flags & MSGFLAG_READ) !== 0;
+      if (isRead === read) return { mid, changed: false };
+      const folder = this.mbx.mustFolder(rec.folder);
+      this.countIn(folder, rec, -1);
+      rec.flags = read ? rec.flags | MSGFLAG_READ : rec.flags & ~MSGFLAG_READ;
+      rec.readCn = allocGlobcnt(this.db.meta);
+      this.db.changes.putSync(rec.readCn, { r: mid });
+      this.countIn(folder, rec, 1);
+      this.db.messages.putSync(mid, rec);
+      this.db.folders.putSync(rec.folder, folder);
+      return { mid, changed: true };
+    });
+  }
+
+  /**
+   * Deletes messages from a folder. Soft: kept out of sight (recoverable later); hard: purged
+   * with their blobs. Both leave a tombstone (source key, UID) under a new CN.
+   */
+  delete(folderId: number, mids: readonly number[], hard: boolean): { deleted: number[]; missing: number[] } {
+    const id = this.mbx.mustIdentity();
+    const folder = this.mbx.mustFolder(folderId);
+    const deleted: number[] = [];
+    const missing: number[] = [];
+    for (const mid of mids) {
+      const rec = this.message(mid);
+      if (rec === undefined || rec.folder !== folderId) {
+        missing.push(mid);
+        continue;
+      }
+      this.countIn(folder, rec, -1);
+      this.db.contents.removeSync([folderId, rec.assoc ? 1 : 0, mid]);
+      this.db.changes.removeSync(rec.cn);
+      if (rec.readCn !== rec.cn) this.db.changes.removeSync(rec.readCn);
+      const cn = allocGlobcnt(this.db.meta);
+      const stone: Tombstone = { mid, sourceKey: gid(id.replGuid, mid), uid: rec.uid, assoc: rec.assoc };
+      this.db.tombstones.putSync([folderId, cn], stone);
+      if (hard) {
+        this.dropBlobs(rec);
+        this.db.messages.removeSync(mid);
+      } else {
+        rec.deleted = true;
+        this.db.messages.putSync(mid, rec);
+      }
+      deleted.push(mid);
+    }
+    this.db.folders.putSync(folderId, folder);
+    return { deleted, missing };
+  }
+
+  /** Moves or copies messages to another folder; each lands as a new message there (new MID, UID, CN). */
+  moveCopy(srcFolder: number, dstFolder: number, mids: readonly number[], move: boolean, now = Date.now()): { from: number; to: number }[] {
+    this.mbx.mustFolder(dstFolder);
+    const out: { from: number; to: number }[] = [];
+    for (const mid of mids) {
+      const rec = this.message(mid);
+      if (rec === undefined || rec.folder !== srcFolder) throw actorError('ecNotFound', `no message ${mid} in folder ${srcFolder}`);
+      const props = this.props(mid);
+      for (const t of COMPUTED) props.delete(t);
+      props.set(Tag.PidTagMessageFlags, rec.flags);
+      const attachments = rec.attachments.map((a) => ({ props: decodePropBag(Buffer.from(a.props)), data: this.attachmentData(mid, a.num) ?? undefined }));
+      const made = this.create(dstFolder, { props, recipients: this.recipients(mid).map((r) => (r.delete(MsgTag.PidTagRowid), r)), attachments }, { assoc: rec.assoc }, now);
+      if (move) this.delete(srcFolder, [mid], true);
+      out.push({ from: mid, to: made.mid });
+    }
+    return out;
+  }
+
+  /** What changed in a folder after change number `since` (for IMAP, EAS, DAV and ICS views). */
+  changesSince(folderId: number, since: number): ChangesSince {
+    this.mbx.mustFolder(folderId);
+    const changed: ChangesSince['changed'] = [];
+    const readChanged: ChangesSince['readChanged'] = [];
+    let top = since;
+    for (const assoc of [false, true]) {
+      for (const mid of this.contents(folderId, assoc)) {
+        const rec = this.message(mid)!;
+        if (rec.cn > since) changed.push({ mid, cn: rec.cn, uid: rec.uid, assoc });
+        else if (rec.readCn > since) readChanged.push({ mid, readCn: rec.readCn, read: (rec.flags & MSGFLAG_READ) !== 0 });
+        top = Math.max(top, rec.cn, rec.readCn);
+      }
+    }
+    const deleted: ChangesSince['deleted'] = [];
+    const replacedUids: ChangesSince['replacedUids'] = [];
+    for (const { key, value } of this.db.tombstones.getRange({ start: [folderId, since + 1], end: [folderId + 1] })) {
+      const cn = (key as [number, number])[1];
+      const t = value as Tombstone & { replaced?: boolean };
+      if (t.replaced === true) replacedUids.push({ uid: t.uid, cn });
+      else deleted.push({ mid: t.mid, sourceKey: t.sourceKey, uid: t.uid, assoc: t.assoc, cn });
+      top = Math.max(top, cn);
+    }
+    changed.sort((a, b) => a.cn - b.cn);
+    return { changed, readChanged, deleted, replacedUids, cn: top };
+  }
+
+  /** Delivers a message into the folder the receive-folder table names for its class. */
+  deliver(msg: MessageIn, now = Date.now()): { folder: number; mid: number; uid: number } {
+    const cls = msg.props.get(Tag.PidTagMessageClass);
+    const { folder } = this.mbx.receiveFolder(typeof cls === 'string' ? cls : 'IPM.Note');
+    const flags = msg.props.get(Tag.PidTagMessageFlags);
+    const props = new Map(msg.props);
+    props.set(Tag.PidTagMessageFlags, (typeof flags === 'number' ? flags : 0) & ~MSGFLAG_READ & ~MSGFLAG_UNSENT);
+    const made = this.create(folder, { ...msg, props }, {}, now);
+    return { folder, mid: made.mid, uid: made.uid };
+  }
+}

@@ -1,0 +1,165 @@
+import test from 'ava';
+import { MailboxEnv } from '../../storage/mailbox-env.js';
+import { MailboxStore } from '../../storage/mailbox-store.js';
+import { MessageStore, MSGFLAG_READ, MSGFLAG_HASATTACH, BLOB_THRESHOLD, MsgTag } from '../../storage/message-store.js';
+import { Tag } from '../../storage/prop-tags.js';
+import { PropType, propTag, type PropValue } from '../../storage/prop-types.js';
+import { parseEntryId } from '../../storage/entry-ids.js';
+import { newGuid } from '../../storage/guid.js';
+import { eidGlobcnt } from '../../storage/ids.js';
+import { ActorError } from '../../runtime/errors.js';
+import { tempDir } from '../helpers.js';
+
+const PidTagBody = propTag(0x1000, PropType.PtypString);
+const PidTagRecipientType = propTag(0x0c15, PropType.PtypInteger32);
+const PidTagSmtpAddress = propTag(0x39fe, PropType.PtypString);
+const PidTagAttachLongFilename = propTag(0x3707, PropType.PtypString);
+
+async function setup(t: { teardown(fn: () => unknown): void }) {
+  const d = tempDir();
+  const env = await MailboxEnv.open(d.path);
+  const mbx = new MailboxStore(env);
+  await env.write(() => mbx.provision({ mailboxGuid: newGuid(), replGuid: newGuid(), ownerName: 'A', legacyDn: '/o=x/cn=a', serverShortname: 'mail' }));
+  const msgs = new MessageStore(mbx);
+  t.teardown(async () => {
+    await env.close();
+    d.remove();
+  });
+  return { env, mbx, msgs, s: mbx.specialFolders() };
+}
+
+const mail = (subject: string, extra: [number, PropValue][] = []) =>
+  new Map<number, PropValue>([[Tag.PidTagMessageClass, 'IPM.Note'], [Tag.PidTagSubject, subject], ...extra]);
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+    return 'no error';
+  } catch (err) {
+    return err instanceof ActorError ? err.code : String(err);
+  }
+}
+
+test('a message with recipients and attachments round-trips; counts and sizes follow', async (t) => {
+  const { env, mbx, msgs, s } = await setup(t);
+  const body = 'Grüße! '.repeat(5000); // over the blob threshold
+  const big = new Uint8Array(BLOB_THRESHOLD * 4).fill(7);
+  const made = await env.write(() =>
+    msgs.create(s.inbox, {
+      props: mail('Hello', [[PidTagBody, body]]),
+      recipients: [new Map<number, PropValue>([[PidTagRecipientType, 1], [PidTagSmtpAddress, 'bob@example.test']])],
+      attachments: [
+        { props: new Map<number, PropValue>([[PidTagAttachLongFilename, 'big.bin']]), data: big },
+        { props: new Map<number, PropValue>([[PidTagAttachLongFilename, 'small.txt']]), data: Buffer.from('hi') },
+      ],
+    }),
+  );
+  t.is(made.uid, 1);
+  const p = msgs.props(made.mid);
+  t.is(p.get(Tag.PidTagSubject), 'Hello');
+  t.is(p.get(PidTagBody), body, 'a blob-stored body reads back whole');
+  t.is(msgs.blobView(made.mid, PidTagBody)!.toString('utf8'), body);
+  t.is((p.get(Tag.PidTagMessageFlags) as number) & MSGFLAG_HASATTACH, MSGFLAG_HASATTACH);
+  t.true(p.get(MsgTag.PidTagHasAttachments) as boolean);
+  const eid = parseEntryId(p.get(Tag.PidTagEntryId) as Uint8Array);
+  t.deepEqual(eid?.kind === 'message' ? [eid.folderGlobcnt, eid.globcnt] : null, [s.inbox, made.mid]);
+  t.is(eidGlobcnt(p.get(Tag.PidTagMid) as bigint), made.mid);
+  t.deepEqual(msgs.recipients(made.mid).map((r) => [r.get(PidTagSmtpAddress), r.get(MsgTag.PidTagRowid)]), [['bob@example.test', 0]]);
+  t.deepEqual(msgs.attachments(made.mid).map((a) => [a.num, a.props.get(PidTagAttachLongFilename)]), [[0, 'big.bin'], [1, 'small.txt']]);
+  t.is(msgs.attachmentData(made.mid, 0)!.length, big.length);
+  t.is(msgs.attachmentData(made.mid, 1)!.toString(), 'hi');
+  const size = p.get(Tag.PidTagMessageSize) as number;
+  t.true(size > big.length + Buffer.byteLength(body));
+  const inbox = mbx.folderProps(s.inbox);
+  t.is(inbox.get(Tag.PidTagContentCount), 1);
+  t.is(inbox.get(Tag.PidTagContentUnreadCount), 1);
+  t.is(inbox.get(Tag.PidTagMessageSizeExtended), BigInt(size));
+  t.is(mbx.storeProps().get(Tag.PidTagMessageSizeExtended), BigInt(size), 'the store size too');
+  const fai = await env.write(() => msgs.create(s.inbox, { props: mail('view settings') }, { assoc: true }));
+  t.is(fai.uid, 0, 'FAI messages have no IMAP UID');
+  t.is(mbx.folderProps(s.inbox).get(Tag.PidTagAssociatedContentCount), 1);
+  t.deepEqual(msgs.contents(s.inbox), [made.mid]);
+  t.deepEqual(msgs.contents(s.inbox, true), [fai.mid]);
+});
+
+test('read-state changes take a read CN, keep change key and UID; content changes take a new CN, change key and UID', async (t) => {
+  const { env, mbx, msgs, s } = await setup(t);
+  const m = await env.write(() => msgs.create(s.inbox, { props: mail('A') }));
+  const before = msgs.props(m.mid);
+  await env.write(() => msgs.setRead([m.mid], true));
+  const read = msgs.props(m.mid);
+  t.is((read.get(Tag.PidTagMessageFlags) as number) & MSGFLAG_READ, MSGFLAG_READ);
+  t.deepEqual([...(read.get(Tag.PidTagChangeKey) as Uint8Array)], [...(before.get(Tag.PidTagChangeKey) as Uint8Array)], 'change key unchanged');
+  t.true((read.get(Tag.PidTagChangeNumber) as bigint) > (before.get(Tag.PidTagChangeNumber) as bigint));
+  t.is(msgs.message(m.mid)!.uid, m.uid, 'UID kept');
+  t.is(mbx.folderProps(s.inbox).get(Tag.PidTagContentUnreadCount), 0);
+  t.deepEqual(await env.write(() => msgs.setRead([m.mid], true)), [{ mid: m.mid, changed: false }]);
+  const upd = await env.write(() => msgs.update(m.mid, { set: mail('A, edited') }, { expectChangeKey: read.get(Tag.PidTagChangeKey) as Uint8Array }));
+  t.is(upd.oldUid, m.uid);
+  t.true(upd.uid > m.uid, 'a content change gives a new UID');
+  const after = msgs.props(m.mid);
+  t.is(after.get(Tag.PidTagSubject), 'A, edited');
+  t.notDeepEqual([...(after.get(Tag.PidTagChangeKey) as Uint8Array)], [...(read.get(Tag.PidTagChangeKey) as Uint8Array)]);
+  t.is((after.get(Tag.PidTagMessageFlags) as number) & MSGFLAG_READ, MSGFLAG_READ, 'still read');
+  // A save based on the old change key is refused unless forced.
+  t.is(await env.write(() => code(() => msgs.update(m.mid, { set: mail('stale') }, { expectChangeKey: read.get(Tag.PidTagChangeKey) as Uint8Array }))), 'ecObjectModified');
+  t.is(msgs.props(m.mid).get(Tag.PidTagSubject), 'A, edited');
+  await env.write(() => msgs.update(m.mid, { set: mail('forced') }, { expectChangeKey: read.get(Tag.PidTagChangeKey) as Uint8Array, force: true }));
+  t.is(msgs.props(m.mid).get(Tag.PidTagSubject), 'forced');
+});
+
+test('changes since a CN: new, changed, read-changed, deleted, and UIDs replaced by content changes', async (t) => {
+  const { env, msgs, s } = await setup(t);
+  const a = await env.write(() => msgs.create(s.inbox, { props: mail('a') }));
+  const b = await env.write(() => msgs.create(s.inbox, { props: mail('b') }));
+  const c = await env.write(() => msgs.create(s.inbox, { props: mail('c') }));
+  const mark = msgs.changesSince(s.inbox, 0).cn;
+  await env.write(() => msgs.setRead([a.mid], true));
+  const bu = await env.write(() => msgs.update(b.mid, { set: mail('b2') }));
+  await env.write(() => msgs.delete(s.inbox, [c.mid], true));
+  const d = await env.write(() => msgs.create(s.inbox, { props: mail('d') }));
+  const ch = msgs.changesSince(s.inbox, mark);
+  t.deepEqual(ch.changed.map((x) => x.mid), [b.mid, d.mid]);
+  t.deepEqual(ch.readChanged.map((x) => [x.mid, x.read]), [[a.mid, true]]);
+  t.deepEqual(ch.deleted.map((x) => [x.mid, x.uid]), [[c.mid, c.uid]]);
+  t.deepEqual(ch.replacedUids.map((x) => x.uid), [b.uid]);
+  t.true(ch.cn > mark);
+  t.is(bu.oldUid, b.uid);
+  const none = msgs.changesSince(s.inbox, ch.cn);
+  t.deepEqual([none.changed.length, none.readChanged.length, none.deleted.length], [0, 0, 0]);
+});
+
+test('delete (soft and hard), move and copy keep counts right and answer missing ids', async (t) => {
+  const { env, mbx, msgs, s } = await setup(t);
+  const ids: number[] = [];
+  for (const x of ['1', '2', '3', '4']) ids.push((await env.write(() => msgs.create(s.inbox, { props: mail(x), attachments: [{ props: new Map(), data: Buffer.alloc(BLOB_THRESHOLD) }] }))).mid);
+  const r = await env.write(() => msgs.delete(s.inbox, [ids[0]!, 999_999], false));
+  t.deepEqual(r, { deleted: [ids[0]], missing: [999_999] });
+  t.is(msgs.message(ids[0]!), undefined, 'soft-deleted messages are out of sight');
+  await env.write(() => msgs.delete(s.inbox, [ids[1]!], true));
+  const moved = await env.write(() => msgs.moveCopy(s.inbox, s.deletedItems, [ids[2]!], true));
+  const copied = await env.write(() => msgs.moveCopy(s.inbox, s.drafts, [ids[3]!], false));
+  t.is(mbx.folderProps(s.inbox).get(Tag.PidTagContentCount), 1);
+  t.is(mbx.folderProps(s.deletedItems).get(Tag.PidTagContentCount), 1);
+  t.is(mbx.folderProps(s.drafts).get(Tag.PidTagContentCount), 1);
+  t.is(msgs.props(moved[0]!.to).get(Tag.PidTagSubject), '3');
+  t.is(msgs.attachmentData(copied[0]!.to, 0)!.length, BLOB_THRESHOLD, 'attachment data is copied with the message');
+  t.is(msgs.attachmentData(ids[3]!, 0)!.length, BLOB_THRESHOLD, 'and still there on the original');
+  t.is(await env.write(() => code(() => msgs.moveCopy(s.inbox, s.drafts, [ids[2]!], true))), 'ecNotFound');
+  const sizes = [s.inbox, s.deletedItems, s.drafts].map((f) => Number(mbx.folderProps(f).get(Tag.PidTagMessageSizeExtended)));
+  t.is(sizes.reduce((a, b) => a + b), Number(mbx.storeProps().get(Tag.PidTagMessageSizeExtended)));
+  t.is(mbx.folderProps(s.inbox).get(Tag.PidTagContentUnreadCount), 1);
+});
+
+test('delivery files a message into the receive folder for its class, unread', async (t) => {
+  const { env, mbx, msgs, s } = await setup(t);
+  const faxes = await env.write(() => mbx.createFolder(s.inbox, 'Faxes'));
+  await env.write(() => mbx.setReceiveFolder('IPM.Note.Fax', faxes.id));
+  const a = await env.write(() => msgs.deliver({ props: mail('plain', [[Tag.PidTagMessageFlags, MSGFLAG_READ]]) }));
+  const b = await env.write(() => msgs.deliver({ props: new Map<number, PropValue>([[Tag.PidTagMessageClass, 'IPM.Note.Fax.G3']]) }));
+  const c = await env.write(() => msgs.deliver({ props: new Map<number, PropValue>([[Tag.PidTagMessageClass, 'IPC.Whatever']]) }));
+  t.is(a.folder, s.inbox);
+  t.is(b.folder, faxes.id);
+  t.is(c.folder, s.root);
+  t.is((msgs.props(a.mid).get(Tag.PidTagMessageFlags) as number) & MSGFLAG_READ, 0, 'delivered mail is unread');
+});
