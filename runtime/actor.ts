@@ -66,7 +66,26 @@ export interface ActorContext {
   emit(topic: string, data: unknown): void;
 }
 
-export type Handler<S extends OpSpec> = (args: S['args']) => S['result'] | Promise<S['result']>;
+/**
+ * A result whose reply waits for `when` (typically the flush of a commit) while the actor goes
+ * on with its next messages: writes to one mailbox then share flushes (group commit) and each
+ * acknowledgement still leaves only once its data is on disk. Replies to one actor's writes keep
+ * their order, since flushes complete in commit order.
+ */
+export class ReplyWhen<T> {
+  constructor(
+    /** The result, or a promise of it (a rejection becomes the error reply). */
+    readonly value: T | Promise<T>,
+    readonly when: Promise<unknown>,
+  ) {}
+}
+
+export function replyWhen<T>(value: T | Promise<T>, when: Promise<unknown>): ReplyWhen<T> {
+  return new ReplyWhen(value, when);
+}
+
+type Result<S extends OpSpec> = S['result'] | ReplyWhen<S['result']>;
+export type Handler<S extends OpSpec> = (args: S['args']) => Result<S> | Promise<Result<S>>;
 
 export type Handlers<P extends Protocol> = { [K in keyof P]: Handler<P[K]> };
 

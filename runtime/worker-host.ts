@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Channel, isTransferMessage } from './channel.js';
 import { FrameKind, decodeFramePayload, type DecodedFrame } from './frame.js';
 import { ErrorCode, toErrorData, type ErrorData } from './errors.js';
-import { splitActorKey, type Actor, type ActorContext, type ActorKind, type Protocol } from './actor.js';
+import { ReplyWhen, splitActorKey, type Actor, type ActorContext, type ActorKind, type Protocol } from './actor.js';
 import { makeLogger } from './logger.js';
 import type { WorkerInit, WorkerStats, MainToWorker, WorkerToMain, PassivateReply } from './worker-protocol.js';
 import type { Logger } from 'pino';
@@ -358,6 +358,19 @@ class WorkerHost {
   }
 
   private reply(id: number, value: unknown): void {
+    if (value instanceof ReplyWhen) {
+      // The actor is free already; the reply leaves when its condition (a flush) is met.
+      const r = value as ReplyWhen<unknown>;
+      Promise.all([r.value, r.when]).then(
+        ([v]) => this.reply(id, v),
+        (err: unknown) => {
+          const data = toErrorData(err);
+          if (data.code === ErrorCode.INTERNAL) this.log.error({ err }, 'deferred reply failed');
+          if (id !== 0) this.replyError(id, data);
+        },
+      );
+      return;
+    }
     if (id === 0) return;
     try {
       this.channel.send(FrameKind.REPLY, id, 0, '', '', value);

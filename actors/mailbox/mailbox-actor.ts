@@ -6,7 +6,7 @@
  * Properties cross threads as encoded property bags (storage/prop-bag.ts): exact for every
  * type (64-bit integers, FILETIMEs, binaries), and cheap to move.
  */
-import { defineActorKind, type ActorContext } from '../../runtime/actor.js';
+import { defineActorKind, replyWhen, type ActorContext, type ReplyWhen } from '../../runtime/actor.js';
 import { actorError } from '../../runtime/errors.js';
 import { MailboxEnv } from '../../storage/mailbox-env.js';
 import { LOGON_FOLDERS, MailboxStore, type SpecialFolder } from '../../storage/mailbox-store.js';
@@ -108,6 +108,31 @@ export default defineActorKind<MailboxProtocol>({
       if (env === null || store === null || messages === null || store.identity() === undefined) throw actorError('ecNotFound', `no mailbox ${ctx.id}`);
       return { env, store, msgs: messages };
     };
+    /**
+     * A write: commit, then reply (and tell subscribers) once the flush is done, while the actor
+     * already takes its next message (group commit).
+     */
+    const durably = <T>(fn: (x: { store: MailboxStore; msgs: MessageStore }) => T, event?: (v: T) => [string, unknown] | null): ReplyWhen<T> => {
+      const x = need();
+      const committed = x.env.enqueue(() => fn(x));
+      const durable = committed.then((c) => c.durable);
+      if (event !== undefined) {
+        void durable.then(async () => {
+          const e = event((await committed).value);
+          if (e !== null) ctx.emit(e[0], e[1]);
+        }, () => undefined);
+      }
+      return replyWhen(
+        committed.then((c) => c.value),
+        durable,
+      );
+    };
+    /** A read: waits until the writes queued before it have committed, then reads. */
+    const reading = async <T>(fn: (x: { store: MailboxStore; msgs: MessageStore }) => T): Promise<T> => {
+      const x = need();
+      await x.env.idle();
+      return fn(need());
+    };
 
     return {
       async onActivate() {
@@ -115,7 +140,7 @@ export default defineActorKind<MailboxProtocol>({
         if (path !== null) await open(path);
       },
       async onPassivate() {
-        if (env !== null) await (env as MailboxEnv).close();
+        if (env !== null) await (env as MailboxEnv).close(); // waits for queued writes first
         env = null;
         store = null;
         messages = null;
@@ -130,28 +155,24 @@ export default defineActorKind<MailboxProtocol>({
           return { mailboxGuid, path };
         },
         exists: () => env !== null && store !== null && (store as MailboxStore).identity() !== undefined,
-        logonInfo() {
-          const { store } = need();
+        async logonInfo() {
+          const { env, store } = need();
+          await env.idle();
           const id = store.identity()!;
           const special = store.specialFolders();
           return { mailboxGuid: guidToString(id.mailboxGuid), replGuid: guidToString(id.replGuid), folders: LOGON_FOLDERS.map((f) => special[f]), special };
         },
-        getStoreProps: ({ tags }) => encodePropBag(pick(need().store.storeProps(), tags)),
-        getFolderProps: ({ folder, tags }) => encodePropBag(pick(need().store.folderProps(folder), tags)),
-        async setFolderProps({ folder, props }) {
-          const { env, store } = need();
-          const decoded = decodePropBag(Buffer.from(props));
-          return env.write(() => store.setFolderProps(folder, decoded));
-        },
-        async createFolder({ parent, name, containerClass, openIfExists }) {
-          const { env, store } = need();
-          const r = await env.write(() => store.createFolder(parent, name, { containerClass, openIfExists }));
-          if (!r.existed) ctx.emit('objectCreated', { folder: r.id, parent });
-          return r;
-        },
-        listFolders({ parent }) {
-          const { store } = need();
-          return store.children(parent).map((id): FolderSummary => {
+        getStoreProps: ({ tags }) => reading(({ store }) => encodePropBag(pick(store.storeProps(), tags))),
+        getFolderProps: ({ folder, tags }) => reading(({ store }) => encodePropBag(pick(store.folderProps(folder), tags))),
+        setFolderProps: ({ folder, props }) => durably(({ store }) => store.setFolderProps(folder, decodePropBag(Buffer.from(props)))),
+        createFolder: ({ parent, name, containerClass, openIfExists }) =>
+          durably(
+            ({ store }) => store.createFolder(parent, name, { containerClass, openIfExists }),
+            (r) => (r.existed ? null : ['objectCreated', { folder: r.id, parent }]),
+          ),
+        listFolders: ({ parent }) =>
+          reading(({ store }) =>
+            store.children(parent).map((id): FolderSummary => {
             const rec = store.folder(id)!;
             const p = store.folderProps(id);
             return {
@@ -162,67 +183,42 @@ export default defineActorKind<MailboxProtocol>({
               children: rec.children,
               special: rec.special ?? null,
             };
-          });
+          }),
+          ),
+        receiveFolder: ({ messageClass }) => reading(({ store }) => store.receiveFolder(messageClass)),
+        createMessage: ({ folder, assoc, ...m }) => {
+          const input = fromWire(m);
+          return durably(({ msgs }) => msgs.create(folder, input, { assoc }), (r) => ['objectCreated', { folder, mid: r.mid, uid: r.uid }]);
         },
-        receiveFolder: ({ messageClass }) => need().store.receiveFolder(messageClass),
-        async createMessage({ folder, assoc, ...m }) {
-          const { env, msgs } = need();
-          const r = await env.write(() => msgs.create(folder, fromWire(m), { assoc }));
-          ctx.emit('objectCreated', { folder, mid: r.mid, uid: r.uid });
-          return r;
+        deliver: (m) => {
+          const input = fromWire(m);
+          return durably(({ msgs }) => msgs.deliver(input), (r) => ['newMail', r]);
         },
-        async deliver(m) {
-          const { env, msgs } = need();
-          const r = await env.write(() => msgs.deliver(fromWire(m)));
-          ctx.emit('newMail', r);
-          return r;
-        },
-        getMessage({ mid, tags }) {
-          const { msgs } = need();
-          return {
+        getMessage: ({ mid, tags }) =>
+          reading(({ msgs }) => ({
             props: encodePropBag(pick(msgs.props(mid), tags)),
             recipients: msgs.recipients(mid).map((r) => encodePropBag(r)),
             attachments: msgs.attachments(mid).map((a) => ({ num: a.num, props: encodePropBag(a.props), size: a.size })),
+          })),
+        getAttachmentData: ({ mid, num }) => reading(({ msgs }) => msgs.attachmentData(mid, num)),
+        updateMessage: ({ mid, set, remove, recipients, attachments, expectChangeKey, force }) => {
+          const change = {
+            set: set === undefined ? undefined : decodePropBag(Buffer.from(set)),
+            remove,
+            recipients: recipients?.map((x) => decodePropBag(Buffer.from(x))),
+            attachments: attachments?.map((a) => ({ props: decodePropBag(Buffer.from(a.props)), data: a.data })),
           };
+          return durably(({ msgs }) => msgs.update(mid, change, { expectChangeKey, force }), (r) => ['objectModified', { mid, uid: r.uid, oldUid: r.oldUid }]);
         },
-        getAttachmentData: ({ mid, num }) => need().msgs.attachmentData(mid, num),
-        async updateMessage({ mid, set, remove, recipients, attachments, expectChangeKey, force }) {
-          const { env, msgs } = need();
-          const r = await env.write(() =>
-            msgs.update(
-              mid,
-              {
-                set: set === undefined ? undefined : decodePropBag(Buffer.from(set)),
-                remove,
-                recipients: recipients?.map((x) => decodePropBag(Buffer.from(x))),
-                attachments: attachments?.map((a) => ({ props: decodePropBag(Buffer.from(a.props)), data: a.data })),
-              },
-              { expectChangeKey, force },
-            ),
-          );
-          ctx.emit('objectModified', { mid, uid: r.uid, oldUid: r.oldUid });
-          return r;
-        },
-        async setRead({ mids, read }) {
-          const { env, msgs } = need();
-          const r = await env.write(() => msgs.setRead(mids, read));
-          ctx.emit('flagsChanged', { mids: r.filter((x) => x.changed).map((x) => x.mid), read });
-          return r;
-        },
-        async deleteMessages({ folder, mids, hard }) {
-          const { env, msgs } = need();
-          const r = await env.write(() => msgs.delete(folder, mids, hard));
-          ctx.emit('objectDeleted', { folder, mids: r.deleted });
-          return r;
-        },
-        async moveCopyMessages({ from, to, mids, move }) {
-          const { env, msgs } = need();
-          const r = await env.write(() => msgs.moveCopy(from, to, mids, move));
-          ctx.emit(move ? 'objectMoved' : 'objectCopied', { from, to, pairs: r });
-          return r;
-        },
-        listContents: ({ folder, assoc }) => need().msgs.contents(folder, assoc ?? false),
-        changesSince: ({ folder, cn }) => need().msgs.changesSince(folder, cn),
+        setRead: ({ mids, read }) =>
+          durably(
+            ({ msgs }) => msgs.setRead(mids, read),
+            (r) => ['flagsChanged', { mids: r.filter((x) => x.changed).map((x) => x.mid), read }],
+          ),
+        deleteMessages: ({ folder, mids, hard }) => durably(({ msgs }) => msgs.delete(folder, mids, hard), (r) => ['objectDeleted', { folder, mids: r.deleted }]),
+        moveCopyMessages: ({ from, to, mids, move }) => durably(({ msgs }) => msgs.moveCopy(from, to, mids, move), (r) => [move ? 'objectMoved' : 'objectCopied', { from, to, pairs: r }]),
+        listContents: ({ folder, assoc }) => reading(({ msgs }) => msgs.contents(folder, assoc ?? false)),
+        changesSince: ({ folder, cn }) => reading(({ msgs }) => msgs.changesSince(folder, cn)),
       },
     };
   },

@@ -190,3 +190,14 @@ test('stats report per-worker actors, queues, rates and latency', async (t) => {
   t.is(s.pendingCalls, 0);
   t.is(s.routes, 20);
 });
+
+test('a deferred reply frees the actor at once and is sent when its condition is met', async (t) => {
+  const sys = await startTestSystem(1);
+  t.teardown(() => sys.shutdown());
+  const a = ref('deferred');
+  const order: string[] = [];
+  const slow = sys.call(a, 'deferred', { ms: 300 }).then((v) => order.push(`deferred:${v}`));
+  const fast = sys.call(a, 'add', { n: 1 }).then(() => order.push('add'));
+  await Promise.all([slow, fast]);
+  t.deepEqual(order, ['add', 'deferred:flushed'], 'the next message ran while the first reply waited');
+});

@@ -134,3 +134,40 @@ test('SIGKILL between writes: the environment opens consistent with every acknow
   }
   t.pass();
 });
+
+test('group commit: queued writes share a transaction, fail alone, and are durable only after the flush', async (t) => {
+  const d = tempDir();
+  t.teardown(d.remove);
+  const env = await MailboxEnv.open(d.path);
+  t.teardown(() => env.close());
+  const m = env.db.meta;
+  let release!: () => void;
+  env.setFlushHook(async (root) => {
+    await root.flushed;
+    await new Promise<void>((r) => (release = r));
+  });
+  const commitsBefore = env.groupCommits;
+  const ops = [
+    env.enqueue(() => (m.putSync('a', 1), 'a')),
+    env.enqueue(() => {
+      m.putSync('b', 1);
+      throw new Error('this one fails');
+    }),
+    env.enqueue(() => (m.putSync('c', m.get('a')), 'c')),
+  ];
+  const [a, b, c] = await Promise.allSettled(ops);
+  t.is(a.status === 'fulfilled' ? a.value.value : null, 'a');
+  t.is(b.status === 'rejected' ? (b.reason as Error).message : null, 'this one fails');
+  t.is(c.status === 'fulfilled' ? c.value.value : null, 'c');
+  t.is(env.groupCommits - commitsBefore, 1, 'one transaction for the queued writes');
+  t.is(env.groupedWrites, 3);
+  t.deepEqual([m.get('a'), m.get('b'), m.get('c')], [1, undefined, 1]);
+  let durable = false;
+  void (a.status === 'fulfilled' ? a.value.durable : Promise.reject()).then(() => (durable = true));
+  await new Promise((r) => setTimeout(r, 50));
+  t.false(durable, 'committed, not yet flushed');
+  release();
+  await new Promise((r) => setTimeout(r, 10));
+  t.true(durable);
+  await env.idle();
+});
