@@ -251,7 +251,8 @@ export class MailboxStore {
   // ------------------------------------------------------------------ folders
 
   folder(gc: number): FolderRecord | undefined {
-    return this.env.db.folders.get(gc) as FolderRecord | undefined;
+    const f = this.env.db.folders.get(gc) as (FolderRecord & { deleted?: boolean }) | undefined;
+    return f === undefined || f.deleted === true ? undefined : f;
   }
 
   mustFolder(gc: number): FolderRecord {
@@ -373,6 +374,77 @@ export class MailboxStore {
     return folderEntryId(id.mailboxGuid, id.replGuid, gc);
   }
 
+  /** True when `ancestor` is `gc` or one of its ancestors. */
+  isWithin(gc: number, ancestor: number): boolean {
+    for (let f = gc; f !== 0; f = this.mustFolder(f).parent) if (f === ancestor) return true;
+    return false;
+  }
+
+  private unlink(gc: number, rec: FolderRecord): void {
+    const name = (decodePropBag(Buffer.from(rec.props)).get(Tag.PidTagDisplayName) as string).toLowerCase();
+    this.env.db.hierarchy.removeSync([rec.parent, name]);
+    const p = this.mustFolder(rec.parent);
+    p.children--;
+    this.env.db.folders.putSync(rec.parent, p);
+  }
+
+  /**
+   * Moves a folder under a new parent, optionally renamed (RopMoveFolder). Special folders stay
+   * where they are (ecAccessDenied); a folder cannot move into its own subtree (ecInvalidParam).
+   */
+  moveFolder(gc: number, newParent: number, newName?: string, now = Date.now()): void {
+    const rec = this.mustFolder(gc);
+    this.mustFolder(newParent);
+    if (rec.special !== undefined) throw actorError('ecAccessDenied', 'special folders cannot be moved');
+    if (this.isWithin(newParent, gc)) throw actorError('ecInvalidParam', 'a folder cannot move into itself or its subfolders');
+    const props = decodePropBag(Buffer.from(rec.props));
+    const name = newName ?? (props.get(Tag.PidTagDisplayName) as string);
+    if (name.length === 0 || name.length > 256) throw actorError('ecInvalidParam', 'a folder name has 1 to 256 characters');
+    const clash = this.childByName(newParent, name);
+    if (clash !== undefined && clash !== gc) throw actorError('ecDuplicateName', `a folder named "${name}" already exists there`);
+    const oldParent = rec.parent;
+    this.unlink(gc, rec);
+    props.set(Tag.PidTagDisplayName, name);
+    rec.props = encodePropBag(props);
+    rec.parent = newParent;
+    this.env.db.hierarchy.putSync([newParent, name.toLowerCase()], gc);
+    const np = this.mustFolder(newParent);
+    np.children++;
+    this.env.db.folders.putSync(newParent, np);
+    this.touchFolder(gc, now, rec);
+    this.touchFolder(oldParent, now);
+    this.touchFolder(newParent, now);
+  }
+
+  /**
+   * Deletes a folder (RopDeleteFolder). By default only an empty folder; `messages` and
+   * `folders` allow deleting contents (MS-OXCFOLD DEL_MESSAGES, DEL_FOLDERS). Soft-deleted
+   * folders are kept out of sight; hard-deleted ones are purged. Special folders cannot be
+   * deleted. Message deletion is delegated (`deleteMessages`) so the message store keeps its
+   * counts and tombstones. A folder tombstone is left for hierarchy sync.
+   */
+  deleteFolder(
+    gc: number,
+    opts: { messages: boolean; folders: boolean; hard: boolean },
+    deleteMessages: (folder: number, hard: boolean) => void,
+    now = Date.now(),
+  ): void {
+    const rec = this.mustFolder(gc);
+    if (rec.special !== undefined || rec.parent === 0) throw actorError('ecAccessDenied', 'special folders cannot be deleted');
+    if (rec.children > 0 && !opts.folders) throw actorError('ecHasFolders', 'the folder has subfolders');
+    if (rec.content + rec.assoc > 0 && !opts.messages) throw actorError('ecHasMessages', 'the folder has messages');
+    for (const child of this.children(gc)) this.deleteFolder(child, opts, deleteMessages, now);
+    if (rec.content + rec.assoc > 0) deleteMessages(gc, opts.hard);
+    const after = this.mustFolder(gc);
+    this.unlink(gc, after);
+    const cn = allocGlobcnt(this.meta);
+    this.env.db.changes.removeSync(after.cn);
+    this.env.db.tombstones.putSync([after.parent, cn], { folder: gc, sourceKey: gid(this.mustIdentity().replGuid, gc) });
+    if (opts.hard) this.env.db.folders.removeSync(gc);
+    else this.env.db.folders.putSync(gc, { ...after, deleted: true });
+    this.touchFolder(after.parent, now);
+  }
+
   // ------------------------------------------------------------------ store
 
   /** Store object properties (MS-OXCSTOR 2.2.2.1): stored ones plus those computed from the special folders. */
@@ -399,10 +471,35 @@ export class MailboxStore {
       Tag.PidTagStoreSupportMask,
       S.ENTRYID_UNIQUE | S.MODIFY_OK | S.CREATE_OK | S.ATTACH_OK | S.OLE_OK | S.NOTIFY_OK | S.MV_PROPS_OK | S.CATEGORIZE_OK | S.RTF_OK | S.RESTRICTION_OK | S.SORT_OK | S.HTML_OK | S.ANSI_OK | S.UNICODE_OK,
     );
-    let size = 0;
-    for (const { value } of this.env.db.folders.getRange()) size += (value as FolderRecord).size;
-    out.set(Tag.PidTagMessageSizeExtended, BigInt(size));
+    out.set(Tag.PidTagMessageSizeExtended, BigInt(this.size()));
     return out;
+  }
+
+  /** Quota levels in bytes (0 = none): warn, prohibit send, prohibit receive. */
+  quota(): { warnBytes: number; sendBytes: number; receiveBytes: number } {
+    return (this.meta.get('quota') as { warnBytes: number; sendBytes: number; receiveBytes: number } | undefined) ?? { warnBytes: 0, sendBytes: 0, receiveBytes: 0 };
+  }
+
+  setQuota(q: { warnBytes: number; sendBytes: number; receiveBytes: number }): void {
+    for (const v of Object.values(q)) if (!Number.isSafeInteger(v) || v < 0) throw actorError('ecInvalidParam', 'quota levels are whole numbers of bytes');
+    this.meta.putSync('quota', q);
+  }
+
+  /** The mailbox size in bytes (every folder's messages). */
+  size(): number {
+    let size = 0;
+    for (const { value } of this.env.db.folders.getRange()) if ((value as { deleted?: boolean }).deleted !== true) size += (value as FolderRecord).size;
+    return size;
+  }
+
+  /** Where the mailbox stands against its quota levels. */
+  quotaState(): 'ok' | 'warning' | 'send-prohibited' | 'receive-prohibited' {
+    const q = this.quota();
+    const size = this.size();
+    if (q.receiveBytes > 0 && size >= q.receiveBytes) return 'receive-prohibited';
+    if (q.sendBytes > 0 && size >= q.sendBytes) return 'send-prohibited';
+    if (q.warnBytes > 0 && size >= q.warnBytes) return 'warning';
+    return 'ok';
   }
 
   /** RopLogon's folder id list (MS-OXCSTOR 2.2.1.1.3) as 64-bit ids. */

@@ -393,6 +393,23 @@ export class MessageStore {
     return { deleted, missing };
   }
 
+  /**
+   * Empties a folder (RopEmptyFolder): its messages (and FAI messages when asked) are deleted and
+   * its subfolders removed, the folder itself stays.
+   */
+  emptyFolder(folderId: number, opts: { associated: boolean; hard: boolean }): void {
+    for (const child of this.mbx.children(folderId)) this.deleteFolder(child, { messages: true, folders: true, hard: opts.hard });
+    this.delete(folderId, this.contents(folderId), opts.hard);
+    if (opts.associated) this.delete(folderId, this.contents(folderId, true), opts.hard);
+  }
+
+  /** RopDeleteFolder with the message store doing the message part. */
+  deleteFolder(folderId: number, opts: { messages: boolean; folders: boolean; hard: boolean }): void {
+    this.mbx.deleteFolder(folderId, opts, (f, hard) => {
+      this.delete(f, [...this.contents(f), ...this.contents(f, true)], hard);
+    });
+  }
+
   /** Moves or copies messages to another folder; each lands as a new message there (new MID, UID, CN). */
   moveCopy(srcFolder: number, dstFolder: number, mids: readonly number[], move: boolean, now = Date.now()): { from: number; to: number }[] {
     this.mbx.mustFolder(dstFolder);
@@ -440,6 +457,7 @@ export class MessageStore {
 
   /** Delivers a message into the folder the receive-folder table names for its class. */
   deliver(msg: MessageIn, now = Date.now()): { folder: number; mid: number; uid: number } {
+    if (this.mbx.quotaState() === 'receive-prohibited') throw actorError('ecQuotaExceeded', 'the mailbox is over its receive quota');
     const cls = msg.props.get(Tag.PidTagMessageClass);
     const { folder } = this.mbx.receiveFolder(typeof cls === 'string' ? cls : 'IPM.Note');
     const flags = msg.props.get(Tag.PidTagMessageFlags);

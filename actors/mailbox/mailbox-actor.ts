@@ -12,7 +12,8 @@ import { MailboxEnv } from '../../storage/mailbox-env.js';
 import { LOGON_FOLDERS, MailboxStore, type SpecialFolder } from '../../storage/mailbox-store.js';
 import { choosePartition, locateMailbox, mailboxPath, parseMailboxAddress } from '../../storage/partitions.js';
 import { decodePropBag, encodePropBag, type PropMap } from '../../storage/prop-bag.js';
-import { guidToString } from '../../storage/guid.js';
+import { guidFromString, guidToString } from '../../storage/guid.js';
+import { idsFromNames, namesFromIds, type PropertyName } from '../../storage/named-props.js';
 import { provisionEnv } from '../../storage/provision.js';
 import { Tag } from '../../storage/prop-tags.js';
 import { MessageStore, type ChangesSince, type MessageIn } from '../../storage/message-store.js';
@@ -59,7 +60,18 @@ export type MailboxProtocol = {
   moveCopyMessages: { args: { from: number; to: number; mids: number[]; move: boolean }; result: { from: number; to: number }[] };
   listContents: { args: { folder: number; assoc?: boolean }; result: number[] };
   changesSince: { args: { folder: number; cn: number }; result: ChangesSince };
+  moveFolder: { args: { folder: number; parent: number; name?: string }; result: null };
+  deleteFolder: { args: { folder: number; messages: boolean; folders: boolean; hard: boolean }; result: null };
+  emptyFolder: { args: { folder: number; associated: boolean; hard: boolean }; result: null };
+  /** Sets the quota from one limit Q: warning at 90 %, no sending at Q, no receiving at 110 % (0 = none). */
+  setQuota: { args: { bytes: number }; result: null };
+  stats: { args: null; result: { sizeBytes: number; folders: number; messages: number; quota: { warnBytes: number; sendBytes: number; receiveBytes: number }; quotaState: string; path: string } };
+  idsFromNames: { args: { names: WireName[]; create: boolean }; result: number[] };
+  namesFromIds: { args: { ids: number[] }; result: (WireName | null)[] };
 };
+
+/** A named property as it crosses threads: GUID text and a LID or a name. */
+export type WireName = { guid: string; lid: number } | { guid: string; name: string };
 
 /** A message as it crosses threads: property bags for exactness. */
 export interface WireMessage {
@@ -92,7 +104,7 @@ function pick(props: PropMap, tags: readonly number[] | undefined): PropMap {
 }
 
 export default defineActorKind<MailboxProtocol>({
-  readOnly: ['exists', 'logonInfo', 'getStoreProps', 'getFolderProps', 'listFolders', 'receiveFolder', 'getMessage', 'getAttachmentData', 'listContents', 'changesSince'],
+  readOnly: ['exists', 'logonInfo', 'getStoreProps', 'getFolderProps', 'listFolders', 'receiveFolder', 'getMessage', 'getAttachmentData', 'listContents', 'changesSince', 'stats', 'namesFromIds'],
   create(ctx: ActorContext) {
     const address = parseMailboxAddress(ctx.id);
     let env: MailboxEnv | null = null;
@@ -219,6 +231,37 @@ export default defineActorKind<MailboxProtocol>({
         moveCopyMessages: ({ from, to, mids, move }) => durably(({ msgs }) => msgs.moveCopy(from, to, mids, move), (r) => [move ? 'objectMoved' : 'objectCopied', { from, to, pairs: r }]),
         listContents: ({ folder, assoc }) => reading(({ msgs }) => msgs.contents(folder, assoc ?? false)),
         changesSince: ({ folder, cn }) => reading(({ msgs }) => msgs.changesSince(folder, cn)),
+        moveFolder: ({ folder, parent, name }) => durably(({ store }) => (store.moveFolder(folder, parent, name), null), () => ['objectMoved', { folder, parent }]),
+        deleteFolder: ({ folder, ...opts }) => durably(({ msgs }) => (msgs.deleteFolder(folder, opts), null), () => ['objectDeleted', { folder }]),
+        emptyFolder: ({ folder, ...opts }) => durably(({ msgs }) => (msgs.emptyFolder(folder, opts), null), () => ['objectModified', { folder }]),
+        setQuota: ({ bytes }) =>
+          durably(({ store }) => {
+            if (!Number.isSafeInteger(bytes) || bytes < 0) throw actorError('ecInvalidParam', 'a quota is a whole number of bytes');
+            store.setQuota({ warnBytes: Math.floor(bytes * 0.9), sendBytes: bytes, receiveBytes: Math.floor(bytes * 1.1) });
+            return null;
+          }),
+        stats: () =>
+          reading(({ store, msgs }) => {
+            let folders = 0;
+            let messages = 0;
+            for (const { key, value } of store.env.db.folders.getRange()) {
+              if ((value as { deleted?: boolean }).deleted === true) continue;
+              folders++;
+              messages += msgs.contents(key as number).length + msgs.contents(key as number, true).length;
+            }
+            return { sizeBytes: store.size(), folders, messages, quota: store.quota(), quotaState: store.quotaState(), path: store.env.path };
+          }),
+        idsFromNames: ({ names, create }) => {
+          let parsed: PropertyName[];
+          try {
+            parsed = names.map((n) => ('lid' in n ? { guid: guidFromString(n.guid), lid: n.lid } : { guid: guidFromString(n.guid), name: n.name }));
+          } catch (err) {
+            throw actorError('ecInvalidParam', (err as Error).message);
+          }
+          return create ? durably(({ store }) => idsFromNames(store.env.db.named, store.env.db.meta, parsed, true)) : reading(({ store }) => idsFromNames(store.env.db.named, store.env.db.meta, parsed, false));
+        },
+        namesFromIds: ({ ids }) =>
+          reading(({ store }) => namesFromIds(store.env.db.named, ids).map((n): WireName | null => (n === null ? null : 'lid' in n ? { guid: guidToString(n.guid), lid: n.lid } : { guid: guidToString(n.guid), name: n.name }))),
       },
     };
   },

@@ -149,3 +149,33 @@ test('messages through the actor: delivery raises newMail, reads, flags, changes
   t.deepEqual(await sys.call(a, 'deleteMessages', { folder: special.inbox, mids: [got.mid], hard: true }), { deleted: [got.mid], missing: [] });
   t.is(await codeOf(sys.call(a, 'getMessage', { mid: got.mid })), 'ecNotFound');
 });
+
+test('named properties, quota, stats and folder moves through the actor', async (t) => {
+  const { sys } = await setup(t);
+  const a = mbx('ivy@example.test');
+  await sys.call(a, 'provision', who);
+  const { special } = await sys.call(a, 'logonInfo', null);
+  const names = [
+    { guid: '00062008-0000-0000-c000-000000000046', lid: 0x8503 },
+    { guid: '00020329-0000-0000-c000-000000000046', name: 'Keywords' },
+  ];
+  t.deepEqual(await sys.call(a, 'idsFromNames', { names, create: false }), [0, 0]);
+  const ids = await sys.call(a, 'idsFromNames', { names, create: true });
+  t.deepEqual(ids, [0x8000, 0x8001]);
+  t.deepEqual(await sys.call(a, 'namesFromIds', { ids: [...ids, 0x8123] }), [...names, null]);
+  t.is(await codeOf(sys.call(a, 'idsFromNames', { names: [{ guid: 'nope', lid: 1 }], create: true })), 'ecInvalidParam');
+  const f = await sys.call(a, 'createFolder', { parent: special.inbox, name: 'Move me' });
+  await sys.call(a, 'moveFolder', { folder: f.id, parent: special.drafts, name: 'Moved' });
+  t.deepEqual((await sys.call(a, 'listFolders', { parent: special.drafts })).map((x) => x.name), ['Moved']);
+  await sys.call(a, 'deleteFolder', { folder: f.id, messages: false, folders: false, hard: true });
+  t.deepEqual(await sys.call(a, 'listFolders', { parent: special.drafts }), []);
+  await sys.call(a, 'setQuota', { bytes: 1000 });
+  const body = encodePropBag([[Tag.PidTagMessageClass, 'IPM.Note'], [0x1000001f, 'x'.repeat(2000)]]);
+  await sys.call(a, 'deliver', { props: body });
+  const st = await sys.call(a, 'stats', null);
+  t.is(st.quotaState, 'receive-prohibited');
+  t.deepEqual(st.quota, { warnBytes: 900, sendBytes: 1000, receiveBytes: 1100 });
+  t.is(st.messages, 1);
+  t.true(st.folders >= 28);
+  t.is(await codeOf(sys.call(a, 'deliver', { props: body })), 'ecQuotaExceeded');
+});

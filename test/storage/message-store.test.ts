@@ -163,3 +163,51 @@ test('delivery files a message into the receive folder for its class, unread', a
   t.is(c.folder, s.root);
   t.is((msgs.props(a.mid).get(Tag.PidTagMessageFlags) as number) & MSGFLAG_READ, 0, 'delivered mail is unread');
 });
+
+test('folders move, delete (empty only unless asked; never special ones) and empty, keeping counts and tombstones', async (t) => {
+  const { env, mbx, msgs, s } = await setup(t);
+  const proj = await env.write(() => mbx.createFolder(s.inbox, 'Projects'));
+  const sub = await env.write(() => mbx.createFolder(proj.id, 'Alpha'));
+  await env.write(() => msgs.create(sub.id, { props: mail('in alpha') }));
+  await env.write(() => msgs.create(proj.id, { props: mail('in projects') }));
+  t.is(await env.write(() => code(() => mbx.moveFolder(proj.id, sub.id))), 'ecInvalidParam', 'not into its own subtree');
+  t.is(await env.write(() => code(() => mbx.moveFolder(s.inbox, s.drafts))), 'ecAccessDenied');
+  await env.write(() => mbx.createFolder(s.drafts, 'Projects'));
+  t.is(await env.write(() => code(() => mbx.moveFolder(proj.id, s.drafts))), 'ecDuplicateName');
+  await env.write(() => mbx.moveFolder(proj.id, s.drafts, 'Projects 2026'));
+  t.is(mbx.folder(proj.id)!.parent, s.drafts);
+  t.is(mbx.childByName(s.drafts, 'projects 2026'), proj.id);
+  t.is(mbx.childByName(s.inbox, 'projects'), undefined);
+  t.is(mbx.folderProps(s.inbox).get(Tag.PidTagFolderChildCount), 0);
+  t.is(await env.write(() => code(() => msgs.deleteFolder(proj.id, { messages: false, folders: false, hard: false }))), 'ecHasFolders');
+  t.is(await env.write(() => code(() => msgs.deleteFolder(sub.id, { messages: false, folders: false, hard: false }))), 'ecHasMessages');
+  t.is(await env.write(() => code(() => msgs.deleteFolder(s.calendar, { messages: true, folders: true, hard: true }))), 'ecAccessDenied');
+  const before = mbx.storeProps().get(Tag.PidTagMessageSizeExtended) as bigint;
+  t.true(before > 0n);
+  await env.write(() => msgs.deleteFolder(proj.id, { messages: true, folders: true, hard: true }));
+  t.is(mbx.folder(proj.id), undefined);
+  t.is(mbx.folder(sub.id), undefined);
+  t.is(mbx.storeProps().get(Tag.PidTagMessageSizeExtended), 0n, 'the store size drops with the deleted messages');
+  // Empty: messages and subfolders go, the folder stays; FAI only when asked.
+  await env.write(() => msgs.create(s.junk, { props: mail('spam') }));
+  await env.write(() => msgs.create(s.junk, { props: mail('rule') }, { assoc: true }));
+  await env.write(() => mbx.createFolder(s.junk, 'Old'));
+  await env.write(() => msgs.emptyFolder(s.junk, { associated: false, hard: false }));
+  const junk = mbx.folderProps(s.junk);
+  t.deepEqual([junk.get(Tag.PidTagContentCount), junk.get(Tag.PidTagAssociatedContentCount), junk.get(Tag.PidTagFolderChildCount)], [0, 1, 0]);
+});
+
+test('quota levels: warning, send-prohibited, and deliveries refused past receive-prohibited', async (t) => {
+  const { env, mbx, msgs } = await setup(t);
+  t.is(mbx.quotaState(), 'ok');
+  const body: [number, PropValue][] = [[PidTagBody, 'x'.repeat(20_000)]];
+  await env.write(() => mbx.setQuota({ warnBytes: 10_000, sendBytes: 30_000, receiveBytes: 50_000 }));
+  await env.write(() => msgs.deliver({ props: mail('1', body) }));
+  t.is(mbx.quotaState(), 'warning');
+  await env.write(() => msgs.deliver({ props: mail('2', body) }));
+  t.is(mbx.quotaState(), 'send-prohibited');
+  await env.write(() => msgs.deliver({ props: mail('3', body) }));
+  t.is(mbx.quotaState(), 'receive-prohibited');
+  t.is(await env.write(() => code(() => msgs.deliver({ props: mail('4') }))), 'ecQuotaExceeded');
+  t.is(await env.write(() => code(() => mbx.setQuota({ warnBytes: -1, sendBytes: 0, receiveBytes: 0 }))), 'ecInvalidParam');
+});
