@@ -592,6 +592,36 @@ export class ActorSystem extends EventEmitter {
     return this.rescaling;
   }
 
+  /**
+   * Runs `fn` while an actor is passivated and held: calls to it wait until `fn` is done (for a
+   * mailbox restore, which replaces the actor's files). Everything sent before runs first.
+   */
+  async withPassivated<T>(kind: string, id: string, fn: () => Promise<T>): Promise<T> {
+    const key = actorKey(kind, id);
+    let route = this.routes.get(key);
+    if (route === undefined) {
+      route = { worker: this.placement.place(key), seq: 0, moving: false, held: null };
+      this.routes.set(key, route);
+    }
+    if (route.moving) throw actorError(ErrorCode.BUSY, `${key} is being moved; try again`);
+    route.moving = true;
+    route.held = [];
+    try {
+      const reply = (await this.sysCall(route, key, 'passivate', 60_000)) as PassivateReply;
+      if (reply.lostSessions.length > 0) this.emit('sessionsLost', key, reply.lostSessions);
+      return await fn();
+    } finally {
+      const held = route.held ?? [];
+      route.held = null;
+      route.moving = false;
+      if (this.routes.get(key) === route) this.routes.delete(key);
+      for (const h of held) {
+        if (h.id !== 0 && !this.pending.has(h.id)) continue;
+        this.dispatch(key, h.kind, h.id, h.op, h.args);
+      }
+    }
+  }
+
   /** Pins an actor to a worker (or unpins it with null), moving it if it is active elsewhere. */
   async setPlacement(kind: string, id: string, worker: number | null): Promise<void> {
     if (worker !== null && (!Number.isInteger(worker) || worker < 0 || worker >= this.placement.workers)) {

@@ -5,12 +5,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DirectoryError, userView, type DirectoryStore, type UserRecord } from '../storage/directory-store.js';
+import { inspectBackup, restoreEnv } from '../storage/backup.js';
 
 export interface AdminBackend {
   dir: DirectoryStore;
   hash(password: string): Promise<{ passwordHash: string; ntHash: string | null }>;
   /** Creates the user's mailbox (identity and special folders). */
   provisionMailbox(user: UserRecord): Promise<{ path: string }>;
+  mailboxStats(user: UserRecord): Promise<unknown>;
+  /** Sets the mailbox's quota levels from one limit (0 = none). */
+  setMailboxQuota(user: UserRecord, bytes: number): Promise<void>;
+  mailboxBackup(user: UserRecord, file: string): Promise<unknown>;
+  /** Replaces the mailbox with a backup (the mailbox is closed and held meanwhile). */
+  mailboxRestore(user: UserRecord, file: string): Promise<unknown>;
 }
 
 export class UsageError extends Error {
@@ -62,6 +69,7 @@ export const ADMIN_USAGE = `  domain add <name> | domain list | domain remove <n
                                 (without --password a password is generated and printed once)
   user list | user passwd <address> [--password P] | user remove <address>
   user quota <address> <bytes> | user enable <address> | user disable <address>
+  mailbox stats <address> | mailbox backup <address> <file> | mailbox restore <address> <file>
   alias add <address> <alias> | alias remove <address> <alias>
   group add <address> [--name NAME] | group list | member add|remove <group> <address>`;
 
@@ -112,8 +120,16 @@ export async function runAdmin(b: AdminBackend, argv: readonly string[]): Promis
     case 'user quota': {
       const bytes = arg(p, 3, 'quota in bytes');
       if (!/^\d+$/.test(bytes)) throw new UsageError('the quota is a whole number of bytes');
-      return userView(await dir.setQuota(arg(p, 2, 'address'), Number(bytes)));
+      const u = await dir.setQuota(arg(p, 2, 'address'), Number(bytes));
+      await b.setMailboxQuota(u, u.quotaBytes);
+      return userView(u);
     }
+    case 'mailbox stats':
+      return b.mailboxStats(mustUser(dir, arg(p, 2, 'address')));
+    case 'mailbox backup':
+      return b.mailboxBackup(mustUser(dir, arg(p, 2, 'address')), arg(p, 3, 'backup file'));
+    case 'mailbox restore':
+      return b.mailboxRestore(mustUser(dir, arg(p, 2, 'address')), arg(p, 3, 'backup file'));
     case 'user enable':
     case 'user disable':
       return userView(await dir.setEnabled(arg(p, 2, 'address'), verb === 'enable'));
@@ -131,6 +147,20 @@ export async function runAdmin(b: AdminBackend, argv: readonly string[]): Promis
     default:
       throw new UsageError(`unknown command: ${p.positionals.join(' ') || '(none)'}\n${ADMIN_USAGE}`);
   }
+}
+
+/** Restores a backup into a user's (closed) mailbox folder, refusing another user's backup. */
+export async function restoreChecked(user: UserRecord, file: string, mailboxDir: string): Promise<{ restored: string; from: string }> {
+  const id = await inspectBackup(file);
+  if (id.legacyDn.toLowerCase() !== user.legacyDn.toLowerCase()) throw new DirectoryError('INVALID', `${file} is a backup of another mailbox (${id.ownerName})`);
+  await restoreEnv(file, mailboxDir);
+  return { restored: user.address, from: file };
+}
+
+function mustUser(dir: DirectoryStore, address: string): UserRecord {
+  const u = dir.userByAddress(address);
+  if (u === undefined) throw new DirectoryError('NOT_FOUND', `no user ${address}`);
+  return u;
 }
 
 export function isAdminError(err: unknown): err is DirectoryError | UsageError {

@@ -11,7 +11,12 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { hostname as osHostname } from 'node:os';
 import { ConfigError, exampleConfig, loadConfig, partitions, type CliFlags, type Config } from './config.js';
-import { ADMIN_USAGE, runAdmin, type AdminBackend } from './admin.js';
+import { ADMIN_USAGE, restoreChecked, runAdmin, type AdminBackend } from './admin.js';
+import { resolve as resolvePath } from 'node:path';
+import { MailboxStore } from '../storage/mailbox-store.js';
+import { MessageStore } from '../storage/message-store.js';
+import { backupEnv } from '../storage/backup.js';
+import type { UserRecord } from '../storage/directory-store.js';
 import { hashPassword } from './cpu-tasks.js';
 import { DirectoryError, DirectoryStore } from '../storage/directory-store.js';
 import { ntHash } from '../storage/nt-hash.js';
@@ -39,7 +44,7 @@ ${ADMIN_USAGE}
 
 class UsageError extends Error {}
 
-const ADMIN_NOUNS = new Set(['domain', 'user', 'alias', 'group', 'member']);
+const ADMIN_NOUNS = new Set(['domain', 'user', 'alias', 'group', 'member', 'mailbox']);
 
 /** Admin commands while no server runs: the directory and the mailboxes are opened directly. */
 async function offlineAdmin(c: Config, argv: string[]): Promise<unknown> {
@@ -64,11 +69,32 @@ async function offlineAdmin(c: Config, argv: string[]): Promise<unknown> {
       }
       return { path };
     },
+    mailboxStats: (user) => withMailbox(c, user, async (env) => new MessageStore(new MailboxStore(env)).stats()),
+    setMailboxQuota: (user, bytes) =>
+      withMailbox(c, user, (env) => env.write(() => new MailboxStore(env).setQuota({ warnBytes: Math.floor(bytes * 0.9), sendBytes: bytes, receiveBytes: Math.floor(bytes * 1.1) }))),
+    mailboxBackup: (user, file) => withMailbox(c, user, (env) => backupEnv(env, file)),
+    mailboxRestore: (user, file) => {
+      const path = locateMailbox(parts, parseMailboxAddress(user.address));
+      if (path === null) throw new DirectoryError('NOT_FOUND', `no mailbox for ${user.address}`);
+      return restoreChecked(user, file, path);
+    },
   };
   try {
     return await runAdmin(backend, argv);
   } finally {
     await dir.close();
+  }
+}
+
+/** Opens a user's mailbox environment directly (no server running), runs fn, closes it. */
+async function withMailbox<T>(c: Config, user: UserRecord, fn: (env: MailboxEnv) => Promise<T>): Promise<T> {
+  const path = locateMailbox(partitions(c), parseMailboxAddress(user.address));
+  if (path === null) throw new DirectoryError('NOT_FOUND', `no mailbox for ${user.address}`);
+  const env = await MailboxEnv.open(path);
+  try {
+    return await fn(env);
+  } finally {
+    await env.close();
   }
 }
 
@@ -107,6 +133,8 @@ async function main(argv: string[]): Promise<number> {
   const { config, file } = loadConfig(flags);
   if (ADMIN_NOUNS.has(cmd)) {
     const argv = [cmd, ...rest];
+    // Backup files are named relative to where the CLI runs, not where the server does.
+    if (cmd === 'mailbox' && (rest[0] === 'backup' || rest[0] === 'restore') && rest[2] !== undefined) argv[3] = resolvePath(rest[2]);
     try {
       print(await live(config, 'admin', { argv }));
     } catch (err) {

@@ -23,6 +23,9 @@ import { DirectoryStore, type UserRecord } from '../storage/directory-store.js';
 import { Authenticator } from './auth.js';
 import { generatePassword, runAdmin, type AdminBackend } from './admin.js';
 import type { MailboxProtocol } from '../actors/mailbox/mailbox-actor.js';
+import { locateMailbox, parseMailboxAddress } from '../storage/partitions.js';
+import { restoreChecked } from './admin.js';
+import { actorError } from './errors.js';
 
 export interface RunningServer {
   config: Config;
@@ -92,6 +95,16 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
         serverShortname,
         ...(user.partition !== null ? { partition: user.partition } : {}),
       }),
+    mailboxStats: (user) => system.call(actorRef<MailboxProtocol>('mailbox', user.address), 'stats', null),
+    setMailboxQuota: async (user, bytes) => {
+      await system.call(actorRef<MailboxProtocol>('mailbox', user.address), 'setQuota', { bytes });
+    },
+    mailboxBackup: (user, file) => system.call(actorRef<MailboxProtocol>('mailbox', user.address), 'backup', { file }, { timeoutMs: 3_600_000 }),
+    mailboxRestore: (user, file) => {
+      const path = locateMailbox(partitions(config), parseMailboxAddress(user.address));
+      if (path === null) throw actorError('ecNotFound', `no mailbox for ${user.address}`);
+      return system.withPassivated('mailbox', user.address, () => restoreChecked(user, file, path));
+    },
   };
   const firstAdmin = await createFirstAdmin(dir, admin, hostname, dataDir, log);
 

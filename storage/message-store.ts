@@ -455,6 +455,18 @@ export class MessageStore {
     return { changed, readChanged, deleted, replacedUids, cn: top };
   }
 
+  /** Size, counts and quota of the whole mailbox. */
+  stats(): { sizeBytes: number; folders: number; messages: number; quota: { warnBytes: number; sendBytes: number; receiveBytes: number }; quotaState: string; path: string } {
+    let folders = 0;
+    let messages = 0;
+    for (const { key, value } of this.db.folders.getRange()) {
+      if ((value as { deleted?: boolean }).deleted === true) continue;
+      folders++;
+      messages += this.contents(key as number).length + this.contents(key as number, true).length;
+    }
+    return { sizeBytes: this.mbx.size(), folders, messages, quota: this.mbx.quota(), quotaState: this.mbx.quotaState(), path: this.mbx.env.path };
+  }
+
   /** Delivers a message into the folder the receive-folder table names for its class. */
   deliver(msg: MessageIn, now = Date.now()): { folder: number; mid: number; uid: number } {
     if (this.mbx.quotaState() === 'receive-prohibited') throw actorError('ecQuotaExceeded', 'the mailbox is over its receive quota');

@@ -15,6 +15,7 @@ import { decodePropBag, encodePropBag, type PropMap } from '../../storage/prop-b
 import { guidFromString, guidToString } from '../../storage/guid.js';
 import { idsFromNames, namesFromIds, type PropertyName } from '../../storage/named-props.js';
 import { provisionEnv } from '../../storage/provision.js';
+import { backupEnv } from '../../storage/backup.js';
 import { Tag } from '../../storage/prop-tags.js';
 import { MessageStore, type ChangesSince, type MessageIn } from '../../storage/message-store.js';
 
@@ -67,6 +68,8 @@ export type MailboxProtocol = {
   setQuota: { args: { bytes: number }; result: null };
   stats: { args: null; result: { sizeBytes: number; folders: number; messages: number; quota: { warnBytes: number; sendBytes: number; receiveBytes: number }; quotaState: string; path: string } };
   idsFromNames: { args: { names: WireName[]; create: boolean }; result: number[] };
+  /** A consistent hot copy of the environment into one file (compacted). */
+  backup: { args: { file: string }; result: { file: string; bytes: number } };
   namesFromIds: { args: { ids: number[] }; result: (WireName | null)[] };
 };
 
@@ -240,17 +243,7 @@ export default defineActorKind<MailboxProtocol>({
             store.setQuota({ warnBytes: Math.floor(bytes * 0.9), sendBytes: bytes, receiveBytes: Math.floor(bytes * 1.1) });
             return null;
           }),
-        stats: () =>
-          reading(({ store, msgs }) => {
-            let folders = 0;
-            let messages = 0;
-            for (const { key, value } of store.env.db.folders.getRange()) {
-              if ((value as { deleted?: boolean }).deleted === true) continue;
-              folders++;
-              messages += msgs.contents(key as number).length + msgs.contents(key as number, true).length;
-            }
-            return { sizeBytes: store.size(), folders, messages, quota: store.quota(), quotaState: store.quotaState(), path: store.env.path };
-          }),
+        stats: () => reading(({ msgs }) => msgs.stats()),
         idsFromNames: ({ names, create }) => {
           let parsed: PropertyName[];
           try {
@@ -259,6 +252,11 @@ export default defineActorKind<MailboxProtocol>({
             throw actorError('ecInvalidParam', (err as Error).message);
           }
           return create ? durably(({ store }) => idsFromNames(store.env.db.named, store.env.db.meta, parsed, true)) : reading(({ store }) => idsFromNames(store.env.db.named, store.env.db.meta, parsed, false));
+        },
+        async backup({ file }) {
+          const { env } = need();
+          await env.idle();
+          return backupEnv(env, file);
         },
         namesFromIds: ({ ids }) =>
           reading(({ store }) => namesFromIds(store.env.db.named, ids).map((n): WireName | null => (n === null ? null : 'lid' in n ? { guid: guidToString(n.guid), lid: n.lid } : { guid: guidToString(n.guid), name: n.name }))),

@@ -46,6 +46,25 @@ test('first start creates the first admin login; the CLI manages users live and 
     [admin, true],
     ['alice@mail.example.test', false],
   ]);
+  // Mailbox commands, live: stats, quota, a hot backup, and a restore (the mailbox is held meanwhile).
+  const stats = JSON.parse((await runCli(['--data', data.path, 'mailbox', 'stats', 'alice@mail.example.test'], env)).stdout) as { folders: number; messages: number; quotaState: string };
+  t.true(stats.folders >= 28);
+  t.is(stats.messages, 0);
+  t.is((await runCli(['--data', data.path, 'user', 'quota', 'alice@mail.example.test', '1000000'], env)).code, 0);
+  t.deepEqual((JSON.parse((await runCli(['--data', data.path, 'mailbox', 'stats', 'alice@mail.example.test'], env)).stdout) as { quota: unknown }).quota, { warnBytes: 900000, sendBytes: 1000000, receiveBytes: 1100000 });
+  const backupFile = join(data.path, 'alice.backup');
+  const bk = await runCli(['--data', data.path, 'mailbox', 'backup', 'alice@mail.example.test', backupFile], env);
+  t.is(bk.code, 0, bk.stderr);
+  t.true(statSync(backupFile).size > 0);
+  const again1 = await runCli(['--data', data.path, 'mailbox', 'backup', 'alice@mail.example.test', backupFile], env);
+  t.is(again1.code, 1);
+  t.regex(again1.stderr, /exists already/);
+  const rs = await runCli(['--data', data.path, 'mailbox', 'restore', 'alice@mail.example.test', backupFile], env);
+  t.is(rs.code, 0, rs.stderr);
+  const wrong = await runCli(['--data', data.path, 'mailbox', 'restore', admin!, backupFile], env);
+  t.is(wrong.code, 1);
+  t.regex(wrong.stderr, /is a backup of another mailbox \(Alice Example\)/);
+
   t.is((await runCli(['--data', data.path, 'shutdown'], env)).code, 0);
   t.is(await s.exited, 0);
 
@@ -66,6 +85,10 @@ test('first start creates the first admin login; the CLI manages users live and 
   const store = new MailboxStore(mbxEnv);
   t.is(store.identity()?.legacyDn, carol.legacyDn, 'the mailbox knows its owner by the same legacy DN');
   await mbxEnv.close();
+
+  // Offline mailbox commands.
+  t.is((await runCli(['--data', data.path, 'mailbox', 'restore', 'alice@mail.example.test', backupFile], env)).code, 0);
+  t.is(JSON.parse((await runCli(['--data', data.path, 'mailbox', 'stats', 'carol@second.test'], env)).stdout).messages, 0);
 
   // The next start creates no second admin.
   const again = spawnServer(['--data', data.path, '--port-base', String(base), '--workers', '1'], env);
