@@ -39,6 +39,8 @@ export interface AttachmentIn {
   props: PropMap;
   /** Attachment bytes (PidTagAttachDataBinary). */
   data?: Uint8Array;
+  /** An embedded message (PidTagAttachMethod afEmbeddedMessage). */
+  embedded?: MessageIn;
 }
 
 export interface MessageIn {
@@ -54,6 +56,15 @@ interface StoredAttachment {
   blob: number | null;
   data: Uint8Array | null;
   size: number;
+  /** An embedded message, stored inside its attachment. */
+  embedded?: StoredEmbedded;
+}
+
+interface StoredEmbedded {
+  props: Uint8Array;
+  blobs: [number, number][];
+  recipients: Uint8Array[];
+  attachments: StoredAttachment[];
 }
 
 export interface MessageRecord {
@@ -163,9 +174,12 @@ export class MessageStore {
     return { bag, blobs, size: size + bag.length };
   }
 
-  private dropBlobs(rec: MessageRecord): void {
+  private dropBlobs(rec: { blobs: [number, number][]; attachments: StoredAttachment[] }): void {
     for (const [, n] of rec.blobs) this.db.blobs.removeSync(n);
-    for (const a of rec.attachments) if (a.blob !== null) this.db.blobs.removeSync(a.blob);
+    for (const a of rec.attachments) {
+      if (a.blob !== null) this.db.blobs.removeSync(a.blob);
+      if (a.embedded !== undefined) this.dropBlobs(a.embedded);
+    }
   }
 
   private countIn(folder: FolderRecord, rec: MessageRecord, sign: 1 | -1): void {
@@ -216,6 +230,14 @@ export class MessageStore {
 
   private storeAttachment(num: number, a: AttachmentIn): StoredAttachment {
     const props = encodePropBag([...a.props].filter(([t]) => t !== MsgTag.PidTagAttachDataBinary && t !== MsgTag.PidTagAttachNumber));
+    if (a.embedded !== undefined) {
+      const e = a.embedded;
+      const stored = this.storeProps(e.props);
+      const recipients = (e.recipients ?? []).map((r) => encodePropBag(r));
+      const attachments = (e.attachments ?? []).map((x, i) => this.storeAttachment(i, x));
+      const size = props.length + stored.size + recipients.reduce((n, r) => n + r.length, 0) + attachments.reduce((n, x) => n + x.size, 0);
+      return { num, props, blob: null, data: null, size, embedded: { props: stored.bag, blobs: stored.blobs, recipients, attachments } };
+    }
     const data = a.data ?? (a.props.get(MsgTag.PidTagAttachDataBinary) as Uint8Array | undefined) ?? null;
     if (data === null) return { num, props, blob: null, data: null, size: props.length };
     const big = data.byteLength >= BLOB_THRESHOLD;
@@ -278,6 +300,38 @@ export class MessageStore {
     });
   }
 
+  /** The full content of a stored message, in the form create() and update() take (for copies, instances and embedding). */
+  content(mid: number): MessageIn {
+    const rec = this.must(mid);
+    const props = this.props(mid);
+    for (const t of COMPUTED) props.delete(t);
+    props.set(Tag.PidTagMessageFlags, rec.flags);
+    return { props, recipients: this.recipients(mid).map((r) => (r.delete(MsgTag.PidTagRowid), r)), attachments: rec.attachments.map((a) => this.attachmentIn(a)) };
+  }
+
+  private attachmentIn(a: StoredAttachment): AttachmentIn {
+    const props = decodePropBag(Buffer.from(a.props));
+    if (a.embedded !== undefined) return { props, embedded: this.embeddedIn(a.embedded) };
+    const data = a.blob !== null ? Buffer.from(this.db.blobs.getBinary(a.blob) as Buffer) : a.data === null ? undefined : Buffer.from(a.data);
+    return { props, data };
+  }
+
+  private embeddedIn(e: StoredEmbedded): MessageIn {
+    const props = decodePropBag(Buffer.from(e.props));
+    for (const [tag, n] of e.blobs) {
+      const bytes = this.db.blobs.getBinary(n) as Buffer;
+      props.set(tag, propTypeOf(tag) === PropType.PtypString ? bytes.toString('utf8') : Buffer.from(bytes));
+    }
+    return { props, recipients: e.recipients.map((r) => decodePropBag(Buffer.from(r))), attachments: e.attachments.map((x) => this.attachmentIn(x)) };
+  }
+
+  /** The message embedded in an attachment. */
+  embeddedMessage(mid: number, num: number): MessageIn {
+    const a = this.must(mid).attachments.find((x) => x.num === num);
+    if (a?.embedded === undefined) throw actorError('ecNotFound', `attachment ${num} holds no embedded message`);
+    return this.embeddedIn(a.embedded);
+  }
+
   attachmentData(mid: number, num: number): Buffer | null {
     const a = this.must(mid).attachments.find((x) => x.num === num);
     if (a === undefined) throw actorError('ecNotFound', `no attachment ${num}`);
@@ -315,7 +369,7 @@ export class MessageStore {
     rec.blobs = stored.blobs;
     if (change.recipients !== undefined) rec.recipients = change.recipients.map((r) => encodePropBag(r));
     if (change.attachments !== undefined) {
-      for (const a of rec.attachments) if (a.blob !== null) this.db.blobs.removeSync(a.blob);
+      this.dropBlobs({ blobs: [], attachments: rec.attachments });
       rec.attachments = change.attachments.map((a, num) => this.storeAttachment(num, a));
     }
     const flags = change.set?.get(Tag.PidTagMessageFlags);
@@ -417,11 +471,7 @@ export class MessageStore {
     for (const mid of mids) {
       const rec = this.message(mid);
       if (rec === undefined || rec.folder !== srcFolder) throw actorError('ecNotFound', `no message ${mid} in folder ${srcFolder}`);
-      const props = this.props(mid);
-      for (const t of COMPUTED) props.delete(t);
-      props.set(Tag.PidTagMessageFlags, rec.flags);
-      const attachments = rec.attachments.map((a) => ({ props: decodePropBag(Buffer.from(a.props)), data: this.attachmentData(mid, a.num) ?? undefined }));
-      const made = this.create(dstFolder, { props, recipients: this.recipients(mid).map((r) => (r.delete(MsgTag.PidTagRowid), r)), attachments }, { assoc: rec.assoc }, now);
+      const made = this.create(dstFolder, this.content(mid), { assoc: rec.assoc }, now);
       if (move) this.delete(srcFolder, [mid], true);
       out.push({ from: mid, to: made.mid });
     }

@@ -18,6 +18,7 @@ import { provisionEnv } from '../../storage/provision.js';
 import { backupEnv } from '../../storage/backup.js';
 import { Tag } from '../../storage/prop-tags.js';
 import { MessageStore, type ChangesSince, type MessageIn } from '../../storage/message-store.js';
+import { MessageInstances } from './objects/message-instances.js';
 
 export interface ProvisionArgs {
   ownerName: string;
@@ -68,6 +69,23 @@ export type MailboxProtocol = {
   setQuota: { args: { bytes: number }; result: null };
   stats: { args: null; result: { sizeBytes: number; folders: number; messages: number; quota: { warnBytes: number; sendBytes: number; receiveBytes: number }; quotaState: string; path: string } };
   idsFromNames: { args: { names: WireName[]; create: boolean }; result: number[] };
+  // Message instances (MS-OXCMSG), held per session until saved or released.
+  openMessage: { args: { session: string; mid: number }; result: { instance: number } };
+  newMessage: { args: { session: string; folder: number; assoc?: boolean }; result: { instance: number } };
+  instanceGetProps: { args: { instance: number; tags?: number[] }; result: Uint8Array };
+  instanceSetProps: { args: { instance: number; props: Uint8Array }; result: { tag: number; error: string }[] };
+  instanceDeleteProps: { args: { instance: number; tags: number[] }; result: { tag: number; error: string }[] };
+  instanceRecipients: { args: { instance: number }; result: { rowid: number; props: Uint8Array }[] };
+  instanceModifyRecipients: { args: { instance: number; rows: { rowid: number; props: Uint8Array | null }[] }; result: null };
+  instanceRemoveAllRecipients: { args: { instance: number }; result: null };
+  instanceCreateAttachment: { args: { instance: number }; result: { num: number } };
+  instanceSetAttachment: { args: { instance: number; num: number; props?: Uint8Array; data?: Uint8Array }; result: null };
+  instanceDeleteAttachment: { args: { instance: number; num: number }; result: null };
+  instanceAttachments: { args: { instance: number }; result: { num: number; props: Uint8Array; size: number; embedded: boolean }[] };
+  instanceOpenEmbedded: { args: { instance: number; num: number; create: boolean }; result: { instance: number } };
+  saveMessage: { args: { instance: number; keepOpen: boolean; force: boolean }; result: { mid: number | null } };
+  releaseInstance: { args: { instance: number }; result: null };
+  endSession: { args: { session: string }; result: { released: number } };
   /** A consistent hot copy of the environment into one file (compacted). */
   backup: { args: { file: string }; result: { file: string; bytes: number } };
   namesFromIds: { args: { ids: number[] }; result: (WireName | null)[] };
@@ -113,6 +131,8 @@ export default defineActorKind<MailboxProtocol>({
     let env: MailboxEnv | null = null;
     let store: MailboxStore | null = null;
     let messages: MessageStore | null = null;
+    const instances = new MessageInstances(() => need().msgs);
+    const bag = (b: Uint8Array) => decodePropBag(Buffer.from(b));
 
     const open = async (path: string) => {
       env = await MailboxEnv.open(path);
@@ -154,7 +174,9 @@ export default defineActorKind<MailboxProtocol>({
         const path = locateMailbox(ctx.settings.partitions, address);
         if (path !== null) await open(path);
       },
+      sessionsHeld: () => instances.sessions(),
       async onPassivate() {
+        instances.clear();
         if (env !== null) await (env as MailboxEnv).close(); // waits for queued writes first
         env = null;
         store = null;
@@ -253,6 +275,33 @@ export default defineActorKind<MailboxProtocol>({
           }
           return create ? durably(({ store }) => idsFromNames(store.env.db.named, store.env.db.meta, parsed, true)) : reading(({ store }) => idsFromNames(store.env.db.named, store.env.db.meta, parsed, false));
         },
+        openMessage: ({ session, mid }) => reading(() => ({ instance: instances.openStored(session, mid) })),
+        newMessage: ({ session, folder, assoc }) => {
+          need().store.mustFolder(folder);
+          return { instance: instances.create(session, folder, assoc ?? false) };
+        },
+        instanceGetProps: ({ instance, tags }) => encodePropBag(pick(instances.getProps(instance), tags)),
+        instanceSetProps: ({ instance, props }) => instances.setProps(instance, bag(props)),
+        instanceDeleteProps: ({ instance, tags }) => instances.deleteProps(instance, tags),
+        instanceRecipients: ({ instance }) => instances.recipients(instance).map((r) => ({ rowid: r.rowid, props: encodePropBag(r.props) })),
+        instanceModifyRecipients: ({ instance, rows }) => (instances.modifyRecipients(instance, rows.map((r) => ({ rowid: r.rowid, props: r.props === null ? null : bag(r.props) }))), null),
+        instanceRemoveAllRecipients: ({ instance }) => (instances.removeAllRecipients(instance), null),
+        instanceCreateAttachment: ({ instance }) => ({ num: instances.createAttachment(instance) }),
+        instanceSetAttachment: ({ instance, num, props, data }) => (instances.setAttachment(instance, num, { props: props === undefined ? undefined : bag(props), data }), null),
+        instanceDeleteAttachment: ({ instance, num }) => (instances.deleteAttachment(instance, num), null),
+        instanceAttachments: ({ instance }) => instances.attachments(instance).map((a) => ({ num: a.num, props: encodePropBag(a.props), size: a.size, embedded: a.embedded })),
+        instanceOpenEmbedded: ({ instance, num, create }) => ({ instance: instances.openEmbedded(instance, num, create) }),
+        async saveMessage({ instance, keepOpen, force }) {
+          // The actor waits for the commit (not the flush): later calls on this instance must
+          // not slip into the save.
+          const { env } = need();
+          const c = await env.enqueue(() => instances.save(instance, { keepOpen, force }));
+          const mid = c.value.mid;
+          if (mid !== null) void c.durable.then(() => ctx.emit('objectModified', { mid }), () => undefined);
+          return replyWhen(c.value, c.durable);
+        },
+        releaseInstance: ({ instance }) => (instances.release(instance), null),
+        endSession: ({ session }) => ({ released: instances.endSession(session) }),
         async backup({ file }) {
           const { env } = need();
           await env.idle();

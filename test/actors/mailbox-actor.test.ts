@@ -221,3 +221,57 @@ test('backup under concurrent writes restores to a consistent mailbox; restore h
   t.true(fresh.mid > maxBefore, 'and it takes new mail');
   t.true(fresh.mid > live.messages * 2, 'with ids past everything handed out before the restore (never reused)');
 });
+
+test('message instances: compose across calls with recipients, attachments and an embedded message, then save', async (t) => {
+  const { sys } = await setup(t);
+  const a = mbx('kate@example.test');
+  await sys.call(a, 'provision', who);
+  const { special } = await sys.call(a, 'logonInfo', null);
+  const { instance } = await sys.call(a, 'newMessage', { session: 's1', folder: special.drafts });
+  t.deepEqual(await sys.call(a, 'instanceSetProps', { instance, props: encodePropBag([[Tag.PidTagSubject, 'Draft'], [Tag.PidTagMid, 5n]]) }), [{ tag: Tag.PidTagMid, error: 'ecAccessDenied' }]);
+  await sys.call(a, 'instanceModifyRecipients', { instance, rows: [{ rowid: 0, props: encodePropBag([[0x3001001f, 'Bob']]) }, { rowid: 1, props: encodePropBag([[0x3001001f, 'Carol']]) }] });
+  await sys.call(a, 'instanceModifyRecipients', { instance, rows: [{ rowid: 0, props: null }] });
+  const att = await sys.call(a, 'instanceCreateAttachment', { instance });
+  await sys.call(a, 'instanceSetAttachment', { instance, num: att.num, props: encodePropBag([[0x3707001f, 'notes.txt']]), data: Buffer.from('hello') });
+  const att2 = await sys.call(a, 'instanceCreateAttachment', { instance });
+  const child = await sys.call(a, 'instanceOpenEmbedded', { instance, num: att2.num, create: true });
+  await sys.call(a, 'instanceSetProps', { instance: child.instance, props: encodePropBag([[Tag.PidTagSubject, 'Forwarded original']]) });
+  t.deepEqual(await sys.call(a, 'saveMessage', { instance: child.instance, keepOpen: false, force: false }), { mid: null }, 'an embedded save goes into its parent');
+  t.deepEqual(await sys.call(a, 'listContents', { folder: special.drafts }), [], 'nothing stored before the top-level save');
+  const saved = await sys.call(a, 'saveMessage', { instance, keepOpen: false, force: false });
+  t.truthy(saved.mid);
+  const m = await sys.call(a, 'getMessage', { mid: saved.mid! });
+  t.is(decodePropBag(Buffer.from(m.props)).get(Tag.PidTagSubject), 'Draft');
+  t.deepEqual(m.recipients.map((r) => decodePropBag(Buffer.from(r)).get(0x3001001f)), ['Carol']);
+  t.is(m.attachments.length, 2);
+  t.is(Buffer.from((await sys.call(a, 'getAttachmentData', { mid: saved.mid!, num: 0 }))!).toString(), 'hello');
+  // Reopen and read the embedded message back.
+  const again = await sys.call(a, 'openMessage', { session: 's1', mid: saved.mid! });
+  const emb = await sys.call(a, 'instanceOpenEmbedded', { instance: again.instance, num: 1, create: false });
+  t.is(decodePropBag(Buffer.from(await sys.call(a, 'instanceGetProps', { instance: emb.instance }))).get(Tag.PidTagSubject), 'Forwarded original');
+  t.is(await codeOf(sys.call(a, 'instanceOpenEmbedded', { instance: again.instance, num: 0, create: false })), 'ecNotFound');
+  t.is(await codeOf(sys.call(a, 'instanceGetProps', { instance: 9999 })), 'ecNullObject');
+});
+
+test('two sessions edit one message: the stale save gets ecObjectModified unless forced; instances keep the mailbox active', async (t) => {
+  const { sys } = await setup(t, { idleMs: 150 });
+  const a = mbx('liam@example.test');
+  await sys.call(a, 'provision', who);
+  const { special } = await sys.call(a, 'logonInfo', null);
+  const made = await sys.call(a, 'createMessage', { folder: special.inbox, props: encodePropBag([[Tag.PidTagSubject, 'v1']]) });
+  const one = await sys.call(a, 'openMessage', { session: 'outlook', mid: made.mid });
+  const two = await sys.call(a, 'openMessage', { session: 'phone', mid: made.mid });
+  await sys.call(a, 'instanceSetProps', { instance: two.instance, props: encodePropBag([[Tag.PidTagSubject, 'from phone']]) });
+  await sys.call(a, 'saveMessage', { instance: two.instance, keepOpen: false, force: false });
+  await sys.call(a, 'instanceSetProps', { instance: one.instance, props: encodePropBag([[Tag.PidTagSubject, 'from outlook']]) });
+  t.is(await codeOf(sys.call(a, 'saveMessage', { instance: one.instance, keepOpen: true, force: false })), 'ecObjectModified');
+  await sleep(500);
+  t.is((await sys.stats()).workers.reduce((n, w) => n + w.activeActors, 0), 1, 'an open instance keeps the mailbox active');
+  await sys.call(a, 'saveMessage', { instance: one.instance, keepOpen: true, force: true });
+  t.is(decodePropBag(Buffer.from((await sys.call(a, 'getMessage', { mid: made.mid })).props)).get(Tag.PidTagSubject), 'from outlook');
+  await sys.call(a, 'instanceSetProps', { instance: one.instance, props: encodePropBag([[Tag.PidTagSubject, 'again']]) });
+  await sys.call(a, 'saveMessage', { instance: one.instance, keepOpen: false, force: false });
+  t.deepEqual(await sys.call(a, 'endSession', { session: 'outlook' }), { released: 0 });
+  await sleep(600);
+  t.is((await sys.stats()).workers.reduce((n, w) => n + w.activeActors, 0), 0, 'passivated once no session holds state');
+});

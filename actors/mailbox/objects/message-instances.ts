@@ -1,0 +1,260 @@
+/**
+ * Message instances (MS-OXCMSG): a message opened (or created) for writing collects property,
+ * recipient and attachment changes across many calls, held by the mailbox actor per session,
+ * until it is saved. A save based on a version that changed meanwhile answers ecObjectModified
+ * unless forced. Embedded messages are instances too; saving one writes it into its parent's
+ * attachment (and so reaches the store only when the parent is saved).
+ */
+import { actorError } from '../../../runtime/errors.js';
+import type { MessageIn, MessageStore } from '../../../storage/message-store.js';
+import { MsgTag } from '../../../storage/message-store.js';
+import type { PropMap } from '../../../storage/prop-bag.js';
+import type { PropValue } from '../../../storage/prop-types.js';
+import { Tag } from '../../../storage/prop-tags.js';
+
+/** Open instances one session may hold; past this, ecInsufficientResrc. */
+export const MAX_INSTANCES_PER_SESSION = 4096;
+
+/** Properties the store computes: refused per property on an instance. */
+const READ_ONLY: ReadonlySet<number> = new Set([
+  Tag.PidTagEntryId,
+  Tag.PidTagRecordKey,
+  Tag.PidTagParentEntryId,
+  Tag.PidTagSourceKey,
+  Tag.PidTagParentSourceKey,
+  Tag.PidTagChangeNumber,
+  Tag.PidTagMid,
+  MsgTag.PidTagParentFolderId,
+  Tag.PidTagMessageSize,
+  Tag.PidTagMessageSizeExtended,
+  MsgTag.PidTagHasAttachments,
+  MsgTag.PidTagAssociated,
+]);
+
+interface AttachmentState {
+  props: PropMap;
+  data?: Uint8Array;
+  embedded?: MessageIn;
+}
+
+interface Instance {
+  id: number;
+  session: string;
+  /** The stored message, or null for one not saved yet. */
+  mid: number | null;
+  folder: number;
+  assoc: boolean;
+  baseChangeKey: Uint8Array | null;
+  props: PropMap;
+  recipients: Map<number, PropMap>;
+  attachments: Map<number, AttachmentState>;
+  nextAttach: number;
+  /** Set for an embedded message: where it saves into. */
+  parent: { instance: number; num: number } | null;
+}
+
+function toState(m: MessageIn, inst: Pick<Instance, 'recipients' | 'attachments' | 'props'> & { nextAttach: number }): number {
+  for (const [t, v] of m.props) inst.props.set(t, v);
+  (m.recipients ?? []).forEach((r, i) => inst.recipients.set(i, new Map(r)));
+  let n = 0;
+  for (const a of m.attachments ?? []) inst.attachments.set(n++, { props: new Map(a.props), data: a.data, embedded: a.embedded });
+  return n;
+}
+
+function toMessage(inst: Instance): MessageIn {
+  return {
+    props: new Map(inst.props),
+    recipients: [...inst.recipients.keys()].sort((a, b) => a - b).map((k) => inst.recipients.get(k)!),
+    attachments: [...inst.attachments.keys()].sort((a, b) => a - b).map((k) => inst.attachments.get(k)!),
+  };
+}
+
+export class MessageInstances {
+  private readonly open = new Map<number, Instance>();
+  private nextId = 1;
+
+  constructor(private readonly msgs: () => MessageStore) {}
+
+  /** Sessions that hold open instances (the actor is then not idle-passivated). */
+  sessions(): string[] {
+    return [...new Set([...this.open.values()].map((i) => i.session))];
+  }
+
+  private add(inst: Omit<Instance, 'id'>): number {
+    let count = 0;
+    for (const i of this.open.values()) if (i.session === inst.session) count++;
+    if (count >= MAX_INSTANCES_PER_SESSION) throw actorError('ecInsufficientResrc', `a session may hold ${MAX_INSTANCES_PER_SESSION} open messages`);
+    const id = this.nextId++;
+    this.open.set(id, { ...inst, id });
+    return id;
+  }
+
+  private get(id: number): Instance {
+    const i = this.open.get(id);
+    if (i === undefined) throw actorError('ecNullObject', `no open message instance ${id}`);
+    return i;
+  }
+
+  /** Opens a stored message for reading and writing. */
+  openStored(session: string, mid: number): number {
+    const m = this.msgs();
+    const rec = m.message(mid);
+    if (rec === undefined) throw actorError('ecNotFound', `no message ${mid}`);
+    const state = { props: new Map<number, PropValue>(), recipients: new Map<number, PropMap>(), attachments: new Map<number, AttachmentState>(), nextAttach: 0 };
+    state.nextAttach = toState(m.content(mid), state);
+    return this.add({ session, mid, folder: rec.folder, assoc: rec.assoc, baseChangeKey: m.props(mid).get(Tag.PidTagChangeKey) as Uint8Array, ...state, parent: null });
+  }
+
+  /** A new message in a folder, not stored until saved. */
+  create(session: string, folder: number, assoc: boolean): number {
+    const props = new Map<number, PropValue>([[Tag.PidTagMessageClass, 'IPM.Note']]);
+    return this.add({ session, mid: null, folder, assoc, baseChangeKey: null, props, recipients: new Map(), attachments: new Map(), nextAttach: 0, parent: null });
+  }
+
+  getProps(id: number): PropMap {
+    const i = this.get(id);
+    const out = new Map(i.props);
+    out.set(MsgTag.PidTagHasAttachments, i.attachments.size > 0);
+    return out;
+  }
+
+  /** Sets properties; computed ones come back as per-property problems. */
+  setProps(id: number, props: PropMap): { tag: number; error: string }[] {
+    const i = this.get(id);
+    const problems: { tag: number; error: string }[] = [];
+    for (const [t, v] of props) {
+      if (READ_ONLY.has(t)) problems.push({ tag: t, error: 'ecAccessDenied' });
+      else i.props.set(t, v);
+    }
+    return problems;
+  }
+
+  deleteProps(id: number, tags: readonly number[]): { tag: number; error: string }[] {
+    const i = this.get(id);
+    const problems: { tag: number; error: string }[] = [];
+    for (const t of tags) {
+      if (READ_ONLY.has(t)) problems.push({ tag: t, error: 'ecAccessDenied' });
+      else i.props.delete(t);
+    }
+    return problems;
+  }
+
+  recipients(id: number): { rowid: number; props: PropMap }[] {
+    return [...this.get(id).recipients].sort((a, b) => a[0] - b[0]).map(([rowid, props]) => ({ rowid, props }));
+  }
+
+  /** RopModifyRecipients: each row is added, replaced, or (props null) removed by its row id. */
+  modifyRecipients(id: number, rows: readonly { rowid: number; props: PropMap | null }[]): void {
+    const i = this.get(id);
+    for (const r of rows) {
+      if (!Number.isInteger(r.rowid) || r.rowid < 0) throw actorError('ecInvalidParam', `bad recipient row id ${r.rowid}`);
+      if (r.props === null) i.recipients.delete(r.rowid);
+      else i.recipients.set(r.rowid, new Map(r.props));
+    }
+  }
+
+  removeAllRecipients(id: number): void {
+    this.get(id).recipients.clear();
+  }
+
+  createAttachment(id: number): number {
+    const i = this.get(id);
+    const num = i.nextAttach++;
+    i.attachments.set(num, { props: new Map() });
+    return num;
+  }
+
+  setAttachment(id: number, num: number, change: { props?: PropMap; data?: Uint8Array }): void {
+    const a = this.get(id).attachments.get(num);
+    if (a === undefined) throw actorError('ecNotFound', `no attachment ${num}`);
+    for (const [t, v] of change.props ?? []) a.props.set(t, v);
+    if (change.data !== undefined) a.data = change.data;
+  }
+
+  attachments(id: number): { num: number; props: PropMap; size: number; embedded: boolean }[] {
+    return [...this.get(id).attachments]
+      .sort((a, b) => a[0] - b[0])
+      .map(([num, a]) => ({ num, props: new Map(a.props).set(MsgTag.PidTagAttachNumber, num), size: a.data?.byteLength ?? 0, embedded: a.embedded !== undefined }));
+  }
+
+  attachmentData(id: number, num: number): Uint8Array | null {
+    const a = this.get(id).attachments.get(num);
+    if (a === undefined) throw actorError('ecNotFound', `no attachment ${num}`);
+    return a.data ?? null;
+  }
+
+  deleteAttachment(id: number, num: number): void {
+    if (!this.get(id).attachments.delete(num)) throw actorError('ecNotFound', `no attachment ${num}`);
+  }
+
+  /** Opens (or with create, starts) the message embedded in an attachment, as a child instance. */
+  openEmbedded(id: number, num: number, create: boolean): number {
+    const i = this.get(id);
+    const a = i.attachments.get(num);
+    if (a === undefined) throw actorError('ecNotFound', `no attachment ${num}`);
+    if (a.embedded === undefined && !create) throw actorError('ecNotFound', `attachment ${num} holds no embedded message`);
+    const state = { props: new Map<number, PropValue>(), recipients: new Map<number, PropMap>(), attachments: new Map<number, AttachmentState>(), nextAttach: 0 };
+    if (a.embedded !== undefined) state.nextAttach = toState(a.embedded, state);
+    else state.props.set(Tag.PidTagMessageClass, 'IPM.Note');
+    return this.add({ session: i.session, mid: null, folder: i.folder, assoc: false, baseChangeKey: null, ...state, parent: { instance: id, num } });
+  }
+
+  /**
+   * Saves an instance (RopSaveChangesMessage). Top-level: into the store (a write the caller
+   * runs in its transaction), refused with ecObjectModified when the stored message changed
+   * since it was opened, unless forced. Embedded: into the parent instance's attachment.
+   */
+  save(id: number, opts: { keepOpen: boolean; force: boolean }): { mid: number | null } {
+    const i = this.get(id);
+    const msg = toMessage(i);
+    if (i.parent !== null) {
+      const parent = this.get(i.parent.instance);
+      const a = parent.attachments.get(i.parent.num);
+      if (a === undefined) throw actorError('ecNotFound', 'the parent attachment is gone');
+      a.embedded = msg;
+      a.props.set(propAttachMethod, AF_EMBEDDED_MESSAGE);
+      if (!opts.keepOpen) this.open.delete(id);
+      return { mid: null };
+    }
+    const m = this.msgs();
+    let mid: number;
+    if (i.mid === null) {
+      mid = m.create(i.folder, msg, { assoc: i.assoc }).mid;
+    } else {
+      const stored = m.content(i.mid);
+      const remove = [...stored.props.keys()].filter((t) => !i.props.has(t));
+      m.update(i.mid, { set: msg.props, remove, recipients: msg.recipients, attachments: msg.attachments }, { expectChangeKey: i.baseChangeKey ?? undefined, force: opts.force });
+      mid = i.mid;
+    }
+    if (opts.keepOpen) {
+      i.mid = mid;
+      i.baseChangeKey = m.props(mid).get(Tag.PidTagChangeKey) as Uint8Array;
+    } else this.open.delete(id);
+    return { mid };
+  }
+
+  release(id: number): void {
+    this.open.delete(id);
+    for (const [k, v] of this.open) if (v.parent?.instance === id) this.open.delete(k);
+  }
+
+  /** Drops every instance of a session (its connection ended). */
+  endSession(session: string): number {
+    let n = 0;
+    for (const [k, v] of this.open) {
+      if (v.session === session) {
+        this.open.delete(k);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  clear(): void {
+    this.open.clear();
+  }
+}
+
+const propAttachMethod = 0x37050003;
+/** PidTagAttachMethod afEmbeddedMessage (MS-OXCMSG 2.2.2.9). */
+const AF_EMBEDDED_MESSAGE = 5;
