@@ -67,6 +67,7 @@ export const SCHEMA = {
     main_spin_us: int(50, 0, 10_000, "Microseconds the main thread's receive loops spin on an empty ring before parking, after serving pending I/O first."),
   },
   storage: {
+    tombstone_days: int(30, 1, 3650, 'Deletion records (tombstones) are kept this long; a client whose sync state is older resyncs the folder in full.'),
     partitions: str('', 'Comma-separated folders for mailbox data (each mailbox at <partition>/<domain>/<localpart>/); new mailboxes go to the one with most free space. Empty = <data_dir>/mailboxes.'),
   },
   cpu_pool: {

@@ -67,7 +67,7 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
     callTimeoutMs: config.runtime.call_timeout_ms,
     ringBytes: config.runtime.ring_kib * 1024,
     mainSpinMicros: config.runtime.main_spin_us,
-    settings: { partitions: partitions(config) },
+    settings: { partitions: partitions(config), tombstoneMs: config.storage.tombstone_days * 86_400_000 },
     limits: {
       idleMs: config.runtime.idle_seconds * 1000,
       maxActiveActors: config.runtime.max_active_actors,

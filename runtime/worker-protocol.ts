@@ -32,6 +32,8 @@ export interface WorkerInit {
 export interface ActorSettings {
   /** Folders that hold mailbox environments (<partition>/<domain>/<localpart>/). */
   partitions: string[];
+  /** Deletion tombstones are kept this long (ms); sync states older than that resync in full. */
+  tombstoneMs?: number;
 }
 
 export interface WorkerStats {

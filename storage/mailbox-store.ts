@@ -439,7 +439,7 @@ export class MailboxStore {
     this.unlink(gc, after);
     const cn = allocGlobcnt(this.meta);
     this.env.db.changes.removeSync(after.cn);
-    this.env.db.tombstones.putSync([after.parent, cn], { folder: gc, sourceKey: gid(this.mustIdentity().replGuid, gc) });
+    this.env.db.tombstones.putSync([after.parent, cn], { folder: gc, sourceKey: gid(this.mustIdentity().replGuid, gc), at: now });
     if (opts.hard) this.env.db.folders.removeSync(gc);
     else this.env.db.folders.putSync(gc, { ...after, deleted: true });
     this.touchFolder(after.parent, now);
@@ -473,6 +473,30 @@ export class MailboxStore {
     );
     out.set(Tag.PidTagMessageSizeExtended, BigInt(this.size()));
     return out;
+  }
+
+  /**
+   * Drops tombstones older than `horizonMs` and remembers, per folder, the newest change number
+   * dropped: a client whose sync state is older than that must resync in full (tombstonesGoneAfter).
+   */
+  purgeTombstones(horizonMs: number, now = Date.now()): number {
+    const cutoff = now - horizonMs;
+    let purged = 0;
+    for (const { key, value } of this.env.db.tombstones.getRange()) {
+      const at = (value as { at?: number }).at ?? 0;
+      if (at > cutoff) continue;
+      const [folder, cn] = key as [number, number];
+      this.env.db.tombstones.removeSync(key);
+      const h = (this.meta.get(['horizon', folder]) as number | undefined) ?? 0;
+      if (cn > h) this.meta.putSync(['horizon', folder], cn);
+      purged++;
+    }
+    return purged;
+  }
+
+  /** The newest change number whose tombstone was purged in a folder (0: none). */
+  tombstoneHorizon(folder: number): number {
+    return (this.meta.get(['horizon', folder]) as number | undefined) ?? 0;
   }
 
   /** Quota levels in bytes (0 = none): warn, prohibit send, prohibit receive. */

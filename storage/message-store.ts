@@ -95,6 +95,12 @@ export interface Tombstone {
 }
 
 export interface ChangesSince {
+  /**
+   * True when tombstones newer than the client's state were already purged (older than the
+   * horizon): the lists below are then incomplete and the client must resync the folder in full,
+   * in its protocol's words.
+   */
+  fullResync: boolean;
   /** Messages created or whose content changed after the given CN. */
   changed: { mid: number; cn: number; uid: number; assoc: boolean }[];
   /** Messages whose read state (only) changed after the given CN. */
@@ -384,7 +390,7 @@ export class MessageStore {
     const oldUid = rec.uid;
     if (!rec.assoc) {
       // A content change is a new message to IMAP: new UID, the old one expunged.
-      this.db.tombstones.putSync([rec.folder, cn], { mid, sourceKey: gid(id.replGuid, mid), uid: oldUid, assoc: false, replaced: true });
+      this.db.tombstones.putSync([rec.folder, cn], { mid, sourceKey: gid(id.replGuid, mid), uid: oldUid, assoc: false, replaced: true, at: now });
       rec.uid = folder.uidNext++;
     }
     this.db.changes.putSync(cn, { m: mid });
@@ -416,7 +422,7 @@ export class MessageStore {
    * Deletes messages from a folder. Soft: kept out of sight (recoverable later); hard: purged
    * with their blobs. Both leave a tombstone (source key, UID) under a new CN.
    */
-  delete(folderId: number, mids: readonly number[], hard: boolean): { deleted: number[]; missing: number[] } {
+  delete(folderId: number, mids: readonly number[], hard: boolean, now = Date.now()): { deleted: number[]; missing: number[] } {
     const id = this.mbx.mustIdentity();
     const folder = this.mbx.mustFolder(folderId);
     const deleted: number[] = [];
@@ -432,7 +438,7 @@ export class MessageStore {
       this.db.changes.removeSync(rec.cn);
       if (rec.readCn !== rec.cn) this.db.changes.removeSync(rec.readCn);
       const cn = allocGlobcnt(this.db.meta);
-      const stone: Tombstone = { mid, sourceKey: gid(id.replGuid, mid), uid: rec.uid, assoc: rec.assoc };
+      const stone: Tombstone & { at: number } = { mid, sourceKey: gid(id.replGuid, mid), uid: rec.uid, assoc: rec.assoc, at: now };
       this.db.tombstones.putSync([folderId, cn], stone);
       if (hard) {
         this.dropBlobs(rec);
@@ -502,7 +508,7 @@ export class MessageStore {
       top = Math.max(top, cn);
     }
     changed.sort((a, b) => a.cn - b.cn);
-    return { changed, readChanged, deleted, replacedUids, cn: top };
+    return { fullResync: since < this.mbx.tombstoneHorizon(folderId), changed, readChanged, deleted, replacedUids, cn: top };
   }
 
   /** Size, counts and quota of the whole mailbox. */

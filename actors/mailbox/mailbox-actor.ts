@@ -172,7 +172,11 @@ export default defineActorKind<MailboxProtocol>({
     return {
       async onActivate() {
         const path = locateMailbox(ctx.settings.partitions, address);
-        if (path !== null) await open(path);
+        if (path === null) return;
+        await open(path);
+        // Housekeeping on activation: tombstones past the horizon go.
+        const horizon = ctx.settings.tombstoneMs ?? 30 * 86_400_000;
+        if (store!.identity() !== undefined) await env!.write(() => store!.purgeTombstones(horizon));
       },
       sessionsHeld: () => instances.sessions(),
       async onPassivate() {

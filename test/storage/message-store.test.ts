@@ -211,3 +211,21 @@ test('quota levels: warning, send-prohibited, and deliveries refused past receiv
   t.is(await env.write(() => code(() => msgs.deliver({ props: mail('4') }))), 'ecQuotaExceeded');
   t.is(await env.write(() => code(() => mbx.setQuota({ warnBytes: -1, sendBytes: 0, receiveBytes: 0 }))), 'ecInvalidParam');
 });
+
+test('tombstones past the horizon are purged; a sync state older than what was purged must resync in full', async (t) => {
+  const { env, mbx, msgs, s } = await setup(t);
+  const a = await env.write(() => msgs.create(s.inbox, { props: mail('a') }));
+  const b = await env.write(() => msgs.create(s.inbox, { props: mail('b') }));
+  const old = msgs.changesSince(s.inbox, 0).cn;
+  const day = 86_400_000;
+  const t0 = Date.now();
+  await env.write(() => msgs.delete(s.inbox, [a.mid], true, t0 - 40 * day));
+  const mid = msgs.changesSince(s.inbox, 0).cn;
+  await env.write(() => msgs.delete(s.inbox, [b.mid], true, t0));
+  t.is(await env.write(() => mbx.purgeTombstones(30 * day, t0)), 1);
+  const stale = msgs.changesSince(s.inbox, old);
+  t.true(stale.fullResync, 'a state from before the purged tombstone cannot be brought up to date');
+  const fresh = msgs.changesSince(s.inbox, mid);
+  t.false(fresh.fullResync);
+  t.deepEqual(fresh.deleted.map((d) => d.mid), [b.mid]);
+});
