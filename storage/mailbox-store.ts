@@ -342,6 +342,33 @@ export class MailboxStore {
     this.touchFolder(gc, now, rec);
   }
 
+  /** Deletes properties from a folder; computed ones come back as problems (ecAccessDenied). */
+  deleteFolderProps(gc: number, tags: readonly number[], now = Date.now()): { tag: number; error: string }[] {
+    const rec = this.mustFolder(gc);
+    const problems: { tag: number; error: string }[] = [];
+    const current = decodePropBag(Buffer.from(rec.props));
+    for (const t of tags) {
+      if (COMPUTED_FOLDER_TAGS.has(t) || t === Tag.PidTagDisplayName) problems.push({ tag: t, error: 'ecAccessDenied' });
+      else current.delete(t);
+    }
+    rec.props = encodePropBag(current);
+    this.touchFolder(gc, now, rec);
+    return problems;
+  }
+
+  /** Sets store properties a client may set (not the computed ones). */
+  setStoreProps(props: PropMap): { tag: number; error: string }[] {
+    const computed = new Set(this.storeProps().keys());
+    const stored = decodePropBag(Buffer.from(this.meta.get(STORE_PROPS_KEY) as Uint8Array));
+    const problems: { tag: number; error: string }[] = [];
+    for (const [t, v] of props) {
+      if (computed.has(t) && !stored.has(t)) problems.push({ tag: t, error: 'ecAccessDenied' });
+      else stored.set(t, v);
+    }
+    this.meta.putSync(STORE_PROPS_KEY, encodePropBag(stored));
+    return problems;
+  }
+
   /** All properties of a folder: the stored ones plus the computed ones (MS-OXCFOLD 2.2.2). */
   folderProps(gc: number): PropMap {
     const rec = this.mustFolder(gc);

@@ -354,7 +354,7 @@ export class MessageStore {
   update(
     mid: number,
     change: { set?: PropMap; remove?: number[]; recipients?: PropMap[]; attachments?: AttachmentIn[] },
-    opts: { expectChangeKey?: Uint8Array; force?: boolean } = {},
+    opts: { expectChangeKey?: Uint8Array; force?: boolean; flagsOnly?: boolean } = {},
     now = Date.now(),
   ): { cn: number; uid: number; oldUid: number } {
     const rec = this.must(mid);
@@ -388,8 +388,9 @@ export class MessageStore {
     rec.pcl = pclWithChange(rec.pcl, gid(id.replGuid, cn));
     rec.modified = now;
     const oldUid = rec.uid;
-    if (!rec.assoc) {
-      // A content change is a new message to IMAP: new UID, the old one expunged.
+    if (!rec.assoc && opts.flagsOnly !== true) {
+      // A content change is a new message to IMAP: new UID, the old one expunged. Flag and
+      // keyword changes (flagsOnly) keep the UID.
       this.db.tombstones.putSync([rec.folder, cn], { mid, sourceKey: gid(id.replGuid, mid), uid: oldUid, assoc: false, replaced: true, at: now });
       rec.uid = folder.uidNext++;
     }
@@ -398,6 +399,15 @@ export class MessageStore {
     this.db.messages.putSync(mid, rec);
     this.db.folders.putSync(rec.folder, folder);
     return { cn, uid: rec.uid, oldUid };
+  }
+
+  /**
+   * Sets flag-like properties (keywords, follow-up flag): a new change number and change key as
+   * any property change, but the IMAP UID stays (IMAP sees a flag change, not a new message).
+   */
+  setFlagProps(mid: number, set: PropMap, remove: number[] = [], now = Date.now()): { cn: number; uid: number } {
+    const r = this.update(mid, { set, remove }, { flagsOnly: true }, now);
+    return { cn: r.cn, uid: r.uid };
   }
 
   /** Marks messages read or unread: a new read CN each, change key and UID unchanged. */
@@ -468,6 +478,22 @@ export class MessageStore {
     this.mbx.deleteFolder(folderId, opts, (f, hard) => {
       this.delete(f, [...this.contents(f), ...this.contents(f, true)], hard);
     });
+  }
+
+  /**
+   * Copies a folder (RopCopyFolder) under a new parent, with its messages, and with its
+   * subfolders when `recursive`. Returns the new folder's id.
+   */
+  copyFolder(folderId: number, newParent: number, newName: string | undefined, recursive: boolean, now = Date.now()): number {
+    if (this.mbx.isWithin(newParent, folderId)) throw actorError('ecInvalidParam', 'a folder cannot be copied into itself or its subfolders');
+    const props = this.mbx.folderProps(folderId);
+    const made = this.mbx.createFolder(newParent, newName ?? (props.get(Tag.PidTagDisplayName) as string), {
+      containerClass: props.get(Tag.PidTagContainerClass) as string | undefined,
+      comment: props.get(Tag.PidTagComment) as string | undefined,
+    }, now);
+    for (const assoc of [false, true]) for (const mid of this.contents(folderId, assoc)) this.create(made.id, this.content(mid), { assoc }, now);
+    if (recursive) for (const child of this.mbx.children(folderId)) this.copyFolder(child, made.id, undefined, true, now);
+    return made.id;
   }
 
   /** Moves or copies messages to another folder; each lands as a new message there (new MID, UID, CN). */

@@ -63,6 +63,11 @@ export type MailboxProtocol = {
   listContents: { args: { folder: number; assoc?: boolean }; result: number[] };
   changesSince: { args: { folder: number; cn: number }; result: ChangesSince };
   moveFolder: { args: { folder: number; parent: number; name?: string }; result: null };
+  copyFolder: { args: { folder: number; parent: number; name?: string; recursive: boolean }; result: { id: number } };
+  deleteFolderProps: { args: { folder: number; tags: number[] }; result: { tag: number; error: string }[] };
+  setStoreProps: { args: { props: Uint8Array }; result: { tag: number; error: string }[] };
+  /** Flag-like properties (keywords, follow-up flag): new change key, same IMAP UID. */
+  setFlagProps: { args: { mid: number; set?: Uint8Array; remove?: number[] }; result: { cn: number; uid: number } };
   deleteFolder: { args: { folder: number; messages: boolean; folders: boolean; hard: boolean }; result: null };
   emptyFolder: { args: { folder: number; associated: boolean; hard: boolean }; result: null };
   /** Sets the quota from one limit Q: warning at 90 %, no sending at Q, no receiving at 110 % (0 = none). */
@@ -261,6 +266,12 @@ export default defineActorKind<MailboxProtocol>({
         listContents: ({ folder, assoc }) => reading(({ msgs }) => msgs.contents(folder, assoc ?? false)),
         changesSince: ({ folder, cn }) => reading(({ msgs }) => msgs.changesSince(folder, cn)),
         moveFolder: ({ folder, parent, name }) => durably(({ store }) => (store.moveFolder(folder, parent, name), null), () => ['objectMoved', { folder, parent }]),
+        copyFolder: ({ folder, parent, name, recursive }) =>
+          durably(({ msgs }) => ({ id: msgs.copyFolder(folder, parent, name, recursive) }), (r) => ['objectCopied', { folder, to: r.id }]),
+        deleteFolderProps: ({ folder, tags }) => durably(({ store }) => store.deleteFolderProps(folder, tags)),
+        setStoreProps: ({ props }) => durably(({ store }) => store.setStoreProps(bag(props))),
+        setFlagProps: ({ mid, set, remove }) =>
+          durably(({ msgs }) => msgs.setFlagProps(mid, set === undefined ? new Map() : bag(set), remove ?? []), (r) => ['flagsChanged', { mids: [mid], uid: r.uid }]),
         deleteFolder: ({ folder, ...opts }) => durably(({ msgs }) => (msgs.deleteFolder(folder, opts), null), () => ['objectDeleted', { folder }]),
         emptyFolder: ({ folder, ...opts }) => durably(({ msgs }) => (msgs.emptyFolder(folder, opts), null), () => ['objectModified', { folder }]),
         setQuota: ({ bytes }) =>

@@ -229,3 +229,32 @@ test('tombstones past the horizon are purged; a sync state older than what was p
   t.false(fresh.fullResync);
   t.deepEqual(fresh.deleted.map((d) => d.mid), [b.mid]);
 });
+
+test('keyword and flag changes keep the IMAP UID (new change key); folders copy with their messages; folder and store props can be set and removed', async (t) => {
+  const { env, mbx, msgs, s } = await setup(t);
+  const m = await env.write(() => msgs.create(s.inbox, { props: mail('flag me') }));
+  const ck = msgs.props(m.mid).get(Tag.PidTagChangeKey) as Uint8Array;
+  const PidTagFlagStatus = propTag(0x1090, PropType.PtypInteger32);
+  const r = await env.write(() => msgs.setFlagProps(m.mid, new Map([[PidTagFlagStatus, 2]])));
+  t.is(r.uid, m.uid, 'same UID');
+  t.notDeepEqual([...(msgs.props(m.mid).get(Tag.PidTagChangeKey) as Uint8Array)], [...ck], 'new change key');
+  t.is(msgs.props(m.mid).get(PidTagFlagStatus), 2);
+  const ch = msgs.changesSince(s.inbox, 0);
+  t.deepEqual(ch.replacedUids, [], 'no UID retired');
+  // Copy a folder tree.
+  const top = await env.write(() => mbx.createFolder(s.inbox, 'Top', { containerClass: 'IPF.Note' }));
+  const sub = await env.write(() => mbx.createFolder(top.id, 'Sub'));
+  await env.write(() => msgs.create(sub.id, { props: mail('deep') }));
+  const copy = await env.write(() => msgs.copyFolder(top.id, s.drafts, 'Top copy', true));
+  const subCopy = mbx.childByName(copy, 'sub')!;
+  t.is(msgs.props(msgs.contents(subCopy)[0]!).get(Tag.PidTagSubject), 'deep');
+  t.is(mbx.folderProps(copy).get(Tag.PidTagContainerClass), 'IPF.Note');
+  t.is(await env.write(() => code(() => msgs.copyFolder(top.id, sub.id, undefined, true))), 'ecInvalidParam');
+  // Folder and store properties.
+  await env.write(() => mbx.setFolderProps(copy, new Map([[Tag.PidTagComment, 'c']])));
+  t.deepEqual(await env.write(() => mbx.deleteFolderProps(copy, [Tag.PidTagComment, Tag.PidTagFolderId])), [{ tag: Tag.PidTagFolderId, error: 'ecAccessDenied' }]);
+  t.is(mbx.folderProps(copy).get(Tag.PidTagComment), undefined);
+  const custom = propTag(0x6801, PropType.PtypString);
+  t.deepEqual(await env.write(() => mbx.setStoreProps(new Map<number, PropValue>([[custom, 'x'], [Tag.PidTagIpmSubtreeEntryId, new Uint8Array(1)]]))), [{ tag: Tag.PidTagIpmSubtreeEntryId, error: 'ecAccessDenied' }]);
+  t.is(mbx.storeProps().get(custom), 'x');
+});
