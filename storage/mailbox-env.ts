@@ -8,6 +8,7 @@
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
 import { KEYSPACES, MIGRATIONS, SCHEMA_KEY, SCHEMA_VERSION, type Keyspace, type Migration } from './schema.js';
+import { actorError } from '../runtime/errors.js';
 
 export type { Key };
 
@@ -23,6 +24,22 @@ export interface MailboxEnvOptions {
 export type OpResult<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 export class SchemaError extends Error {}
+
+/**
+ * Storage failures in their MAPI words: a full disk or map (ENOSPC, EDQUOT, MDB_MAP_FULL) and
+ * I/O errors become ecDiskError with a plain message (doors map it: SMTP 452, IMAP NO, ...);
+ * anything else passes through unchanged.
+ */
+export function storageError(err: unknown): unknown {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const msg = typeof e?.message === 'string' ? e.message : '';
+  if (code === 'ENOSPC' || code === 'EDQUOT' || /MDB_MAP_FULL|No space left|ENOSPC|Disk quota exceeded/i.test(msg)) {
+    return actorError('ecDiskError', 'the mailbox partition is full; nothing was written', true);
+  }
+  if (code === 'EIO' || /Input\/output error|EIO\b/.test(msg)) return actorError('ecDiskError', `storage I/O error: ${msg || code}`, true);
+  return err;
+}
 
 export class MailboxEnv {
   readonly root: RootDatabase<unknown, Key>;
@@ -104,8 +121,13 @@ export class MailboxEnv {
     this.assertOpen();
     // lmdb-js commits an async transaction's writes even when its callback throws (seen with
     // lmdb 3.5), so the work runs in a child transaction, which does roll back on a throw.
-    const value = await this.root.transaction(() => this.root.childTransaction(fn) as unknown as T);
-    await this.flushed();
+    let value: T;
+    try {
+      value = await this.root.transaction(() => this.root.childTransaction(fn) as unknown as T);
+      await this.flushed();
+    } catch (err) {
+      throw storageError(err);
+    }
     return value;
   }
 
@@ -160,10 +182,12 @@ export class MailboxEnv {
             }),
           );
         } catch (error) {
-          for (const b of batch) b.reject(error);
+          for (const b of batch) b.reject(storageError(error));
           continue;
         }
-        const durable = this.flushed();
+        const durable = this.flushed().catch((err: unknown) => {
+          throw storageError(err);
+        });
         batch.forEach((b, i) => {
           const r = results[i]!;
           if (r.ok) b.resolve({ value: r.value, durable });

@@ -171,3 +171,18 @@ test('group commit: queued writes share a transaction, fail alone, and are durab
   t.true(durable);
   await env.idle();
 });
+
+test('a full disk or I/O failure becomes ecDiskError (retryable, plain words); other errors pass through', async (t) => {
+  const { storageError } = await import('../../storage/mailbox-env.js');
+  const { ActorError } = await import('../../runtime/errors.js');
+  for (const e of [Object.assign(new Error('write failed'), { code: 'ENOSPC' }), new Error('MDB_MAP_FULL: Environment mapsize limit reached'), Object.assign(new Error('x'), { code: 'EDQUOT' })]) {
+    const out = storageError(e);
+    t.true(out instanceof ActorError);
+    t.is((out as InstanceType<typeof ActorError>).code, 'ecDiskError');
+    t.true((out as InstanceType<typeof ActorError>).retryable);
+    t.regex((out as Error).message, /partition is full; nothing was written/);
+  }
+  t.is((storageError(Object.assign(new Error('bad sector'), { code: 'EIO' })) as InstanceType<typeof ActorError>).code, 'ecDiskError');
+  const other = new TypeError('a bug');
+  t.is(storageError(other), other);
+});
