@@ -110,7 +110,12 @@ export class MailboxEnv {
 
   /** Waits until everything committed so far is on disk. */
   flushed(): Promise<unknown> {
-    return this.flushHook(this.root);
+    // lmdb-js's `flushed` is a thenable without catch/finally: make it a real promise.
+    try {
+      return Promise.resolve(this.flushHook(this.root));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -188,6 +193,7 @@ export class MailboxEnv {
         const durable = this.flushed().catch((err: unknown) => {
           throw storageError(err);
         });
+        durable.catch(() => undefined); // the waiters see the failure; never an unhandled rejection here
         batch.forEach((b, i) => {
           const r = results[i]!;
           if (r.ok) b.resolve({ value: r.value, durable });
