@@ -468,7 +468,7 @@ export class MailboxStore {
     this.env.db.changes.removeSync(after.cn);
     this.env.db.tombstones.putSync([after.parent, cn], { folder: gc, sourceKey: gid(this.mustIdentity().replGuid, gc), at: now });
     if (opts.hard) this.env.db.folders.removeSync(gc);
-    else this.env.db.folders.putSync(gc, { ...after, deleted: true });
+    else this.env.db.folders.putSync(gc, { ...after, deleted: true, deletedAt: now });
     this.touchFolder(after.parent, now);
   }
 
@@ -514,6 +514,11 @@ export class MailboxStore {
       if (at > cutoff) continue;
       const [folder, cn] = key as [number, number];
       this.env.db.tombstones.removeSync(key);
+      const gone = (value as { folder?: number }).folder;
+      if (gone !== undefined) {
+        const f = this.env.db.folders.get(gone) as { deleted?: boolean } | undefined;
+        if (f?.deleted === true) this.env.db.folders.removeSync(gone);
+      }
       const h = (this.meta.get(['horizon', folder]) as number | undefined) ?? 0;
       if (cn > h) this.meta.putSync(['horizon', folder], cn);
       purged++;

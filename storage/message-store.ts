@@ -455,6 +455,7 @@ export class MessageStore {
         this.db.messages.removeSync(mid);
       } else {
         rec.deleted = true;
+        (rec as MessageRecord & { deletedAt?: number }).deletedAt = now;
         this.db.messages.putSync(mid, rec);
       }
       deleted.push(mid);
@@ -535,6 +536,23 @@ export class MessageStore {
     }
     changed.sort((a, b) => a.cn - b.cn);
     return { fullResync: since < this.mbx.tombstoneHorizon(folderId), changed, readChanged, deleted, replacedUids, cn: top };
+  }
+
+  /**
+   * Purges soft-deleted messages older than `horizonMs` for good (with their blobs). Soft-deleted
+   * folders go with their tombstones (MailboxStore.purgeTombstones).
+   */
+  purgeSoftDeleted(horizonMs: number, now = Date.now()): number {
+    const cutoff = now - horizonMs;
+    let purged = 0;
+    for (const { key, value } of this.db.messages.getRange()) {
+      const rec = value as MessageRecord & { deletedAt?: number };
+      if (!rec.deleted || (rec.deletedAt ?? 0) > cutoff) continue;
+      this.dropBlobs(rec);
+      this.db.messages.removeSync(key);
+      purged++;
+    }
+    return purged;
   }
 
   /** Size, counts and quota of the whole mailbox. */

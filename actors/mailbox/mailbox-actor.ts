@@ -181,7 +181,12 @@ export default defineActorKind<MailboxProtocol>({
         await open(path);
         // Housekeeping on activation: tombstones past the horizon go.
         const horizon = ctx.settings.tombstoneMs ?? 30 * 86_400_000;
-        if (store!.identity() !== undefined) await env!.write(() => store!.purgeTombstones(horizon));
+        if (store!.identity() !== undefined) {
+          await env!.write(() => {
+            store!.purgeTombstones(horizon);
+            messages!.purgeSoftDeleted(horizon);
+          });
+        }
       },
       sessionsHeld: () => instances.sessions(),
       async onPassivate() {

@@ -258,3 +258,22 @@ test('keyword and flag changes keep the IMAP UID (new change key); folders copy 
   t.deepEqual(await env.write(() => mbx.setStoreProps(new Map<number, PropValue>([[custom, 'x'], [Tag.PidTagIpmSubtreeEntryId, new Uint8Array(1)]]))), [{ tag: Tag.PidTagIpmSubtreeEntryId, error: 'ecAccessDenied' }]);
   t.is(mbx.storeProps().get(custom), 'x');
 });
+
+test('soft-deleted messages and folders are purged for good past the horizon', async (t) => {
+  const { env, mbx, msgs, s } = await setup(t);
+  const day = 86_400_000;
+  const t0 = Date.now();
+  const big = new Uint8Array(BLOB_THRESHOLD);
+  const a = await env.write(() => msgs.create(s.inbox, { props: mail('old'), attachments: [{ props: new Map(), data: big }] }));
+  const b = await env.write(() => msgs.create(s.inbox, { props: mail('recent') }));
+  await env.write(() => msgs.delete(s.inbox, [a.mid], false, t0 - 40 * day));
+  await env.write(() => msgs.delete(s.inbox, [b.mid], false, t0));
+  const f = await env.write(() => mbx.createFolder(s.inbox, 'Gone'));
+  await env.write(() => msgs.deleteFolder(f.id, { messages: false, folders: false, hard: false }));
+  t.is(await env.write(() => msgs.purgeSoftDeleted(30 * day, t0)), 1);
+  t.is(env.db.messages.get(a.mid), undefined, 'the old one is gone for good');
+  t.truthy(env.db.messages.get(b.mid), 'the recent one is still recoverable');
+  t.is([...env.db.blobs.getKeys()].length, 0, 'with its blobs');
+  await env.write(() => mbx.purgeTombstones(0, Date.now() + 1000));
+  t.is(env.db.folders.get(f.id), undefined, 'a soft-deleted folder goes with its tombstone');
+});
