@@ -356,6 +356,19 @@ export class MailboxStore {
     return problems;
   }
 
+  /** Deletes store properties a client set; computed ones come back as problems. */
+  deleteStoreProps(tags: readonly number[]): { tag: number; error: string }[] {
+    const stored = decodePropBag(Buffer.from(this.meta.get(STORE_PROPS_KEY) as Uint8Array));
+    const computed = new Set(this.storeProps().keys());
+    const problems: { tag: number; error: string }[] = [];
+    for (const t of tags) {
+      if (stored.has(t)) stored.delete(t);
+      else if (computed.has(t)) problems.push({ tag: t, error: 'ecAccessDenied' });
+    }
+    this.meta.putSync(STORE_PROPS_KEY, encodePropBag(stored));
+    return problems;
+  }
+
   /** Sets store properties a client may set (not the computed ones). */
   setStoreProps(props: PropMap): { tag: number; error: string }[] {
     const computed = new Set(this.storeProps().keys());

@@ -538,6 +538,44 @@ export class MessageStore {
     return { fullResync: since < this.mbx.tombstoneHorizon(folderId), changed, readChanged, deleted, replacedUids, cn: top };
   }
 
+  /** Soft-deleted messages of a folder that can still be recovered (until the horizon). */
+  softDeleted(folderId: number): number[] {
+    const out: number[] = [];
+    for (const { key, value } of this.db.messages.getRange()) {
+      const rec = value as MessageRecord;
+      if (rec.deleted && rec.folder === folderId) out.push(key as number);
+    }
+    return out;
+  }
+
+  /** Brings soft-deleted messages back into their folder (new CN and UID: they are new to every view). */
+  recover(folderId: number, mids: readonly number[], now = Date.now()): { recovered: number[]; missing: number[] } {
+    const folder = this.mbx.mustFolder(folderId);
+    const recovered: number[] = [];
+    const missing: number[] = [];
+    for (const mid of mids) {
+      const rec = this.db.messages.get(mid) as (MessageRecord & { deletedAt?: number }) | undefined;
+      if (rec === undefined || !rec.deleted || rec.folder !== folderId) {
+        missing.push(mid);
+        continue;
+      }
+      rec.deleted = false;
+      delete rec.deletedAt;
+      rec.cn = allocGlobcnt(this.db.meta);
+      rec.readCn = rec.cn;
+      rec.pcl = pclWithChange(rec.pcl, gid(this.mbx.mustIdentity().replGuid, rec.cn));
+      rec.modified = now;
+      if (!rec.assoc) rec.uid = folder.uidNext++;
+      this.db.messages.putSync(mid, rec);
+      this.db.contents.putSync([folderId, rec.assoc ? 1 : 0, mid], 1);
+      this.db.changes.putSync(rec.cn, { m: mid });
+      this.countIn(folder, rec, 1);
+      recovered.push(mid);
+    }
+    this.db.folders.putSync(folderId, folder);
+    return { recovered, missing };
+  }
+
   /**
    * Purges soft-deleted messages older than `horizonMs` for good (with their blobs). Soft-deleted
    * folders go with their tombstones (MailboxStore.purgeTombstones).

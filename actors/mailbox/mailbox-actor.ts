@@ -66,6 +66,10 @@ export type MailboxProtocol = {
   copyFolder: { args: { folder: number; parent: number; name?: string; recursive: boolean }; result: { id: number } };
   deleteFolderProps: { args: { folder: number; tags: number[] }; result: { tag: number; error: string }[] };
   setStoreProps: { args: { props: Uint8Array }; result: { tag: number; error: string }[] };
+  deleteStoreProps: { args: { tags: number[] }; result: { tag: number; error: string }[] };
+  /** Soft-deleted messages still recoverable in a folder, and bringing them back. */
+  listSoftDeleted: { args: { folder: number }; result: number[] };
+  recoverMessages: { args: { folder: number; mids: number[] }; result: { recovered: number[]; missing: number[] } };
   /** Flag-like properties (keywords, follow-up flag): new change key, same IMAP UID. */
   setFlagProps: { args: { mid: number; set?: Uint8Array; remove?: number[] }; result: { cn: number; uid: number } };
   deleteFolder: { args: { folder: number; messages: boolean; folders: boolean; hard: boolean }; result: null };
@@ -130,7 +134,7 @@ function pick(props: PropMap, tags: readonly number[] | undefined): PropMap {
 }
 
 export default defineActorKind<MailboxProtocol>({
-  readOnly: ['exists', 'logonInfo', 'getStoreProps', 'getFolderProps', 'listFolders', 'receiveFolder', 'getMessage', 'getAttachmentData', 'listContents', 'changesSince', 'stats', 'namesFromIds'],
+  readOnly: ['exists', 'logonInfo', 'getStoreProps', 'getFolderProps', 'listFolders', 'receiveFolder', 'getMessage', 'getAttachmentData', 'listContents', 'changesSince', 'stats', 'namesFromIds', 'listSoftDeleted'],
   create(ctx: ActorContext) {
     const address = parseMailboxAddress(ctx.id);
     let env: MailboxEnv | null = null;
@@ -275,6 +279,9 @@ export default defineActorKind<MailboxProtocol>({
           durably(({ msgs }) => ({ id: msgs.copyFolder(folder, parent, name, recursive) }), (r) => ['objectCopied', { folder, to: r.id }]),
         deleteFolderProps: ({ folder, tags }) => durably(({ store }) => store.deleteFolderProps(folder, tags)),
         setStoreProps: ({ props }) => durably(({ store }) => store.setStoreProps(bag(props))),
+        deleteStoreProps: ({ tags }) => durably(({ store }) => store.deleteStoreProps(tags)),
+        listSoftDeleted: ({ folder }) => reading(({ msgs }) => msgs.softDeleted(folder)),
+        recoverMessages: ({ folder, mids }) => durably(({ msgs }) => msgs.recover(folder, mids), (r) => ['objectCreated', { folder, mids: r.recovered }]),
         setFlagProps: ({ mid, set, remove }) =>
           durably(({ msgs }) => msgs.setFlagProps(mid, set === undefined ? new Map() : bag(set), remove ?? []), (r) => ['flagsChanged', { mids: [mid], uid: r.uid }]),
         deleteFolder: ({ folder, ...opts }) => durably(({ msgs }) => (msgs.deleteFolder(folder, opts), null), () => ['objectDeleted', { folder }]),

@@ -277,3 +277,20 @@ test('soft-deleted messages and folders are purged for good past the horizon', a
   await env.write(() => mbx.purgeTombstones(0, Date.now() + 1000));
   t.is(env.db.folders.get(f.id), undefined, 'a soft-deleted folder goes with its tombstone');
 });
+
+test('soft-deleted messages can be recovered (new CN and UID); store properties can be deleted', async (t) => {
+  const { env, mbx, msgs, s } = await setup(t);
+  const a = await env.write(() => msgs.create(s.inbox, { props: mail('oops') }));
+  await env.write(() => msgs.delete(s.inbox, [a.mid], false));
+  t.deepEqual(msgs.softDeleted(s.inbox), [a.mid]);
+  const mark = msgs.changesSince(s.inbox, 0).cn;
+  t.deepEqual(await env.write(() => msgs.recover(s.inbox, [a.mid, 12345])), { recovered: [a.mid], missing: [12345] });
+  t.is(msgs.props(a.mid).get(Tag.PidTagSubject), 'oops');
+  t.true(msgs.message(a.mid)!.uid > a.uid);
+  t.is(mbx.folderProps(s.inbox).get(Tag.PidTagContentCount), 1);
+  t.deepEqual(msgs.changesSince(s.inbox, mark).changed.map((c) => c.mid), [a.mid]);
+  const custom = propTag(0x6802, PropType.PtypInteger32);
+  await env.write(() => mbx.setStoreProps(new Map([[custom, 7]])));
+  t.deepEqual(await env.write(() => mbx.deleteStoreProps([custom, Tag.PidTagMailboxOwnerName])), [{ tag: Tag.PidTagMailboxOwnerName, error: 'ecAccessDenied' }]);
+  t.is(mbx.storeProps().get(custom), undefined);
+});
