@@ -23,7 +23,10 @@ export interface Identity {
   serverShortname: string;
 }
 
-/** The special folders of MS-OXOSFLD this store provisions, by a stable internal name. */
+/**
+ * The special folders of MS-OXOSFLD this store provisions, by a stable internal name. The first
+ * 13 are RopLogon's folder ids for a private mailbox, in the order MS-OXCSTOR 2.2.1.1.3 gives.
+ */
 export const SPECIAL_FOLDERS = [
   'root',
   'deferredAction',
@@ -57,21 +60,7 @@ export const SPECIAL_FOLDERS = [
 export type SpecialFolder = (typeof SPECIAL_FOLDERS)[number];
 
 /** RopLogon's 13 folder ids for a private mailbox, in order (MS-OXCSTOR 2.2.1.1.3). */
-export const LOGON_FOLDERS: readonly SpecialFolder[] = [
-  'root',
-  'deferredAction',
-  'spoolerQueue',
-  'ipmSubtree',
-  'inbox',
-  'outbox',
-  'sentItems',
-  'deletedItems',
-  'commonViews',
-  'schedule',
-  'finder',
-  'views',
-  'shortcuts',
-];
+export const LOGON_FOLDERS: readonly SpecialFolder[] = SPECIAL_FOLDERS.slice(0, 13);
 
 interface SpecialSpec {
   name: SpecialFolder;
@@ -132,6 +121,9 @@ export interface FolderRecord {
   /** IMAP view: next UID and UIDVALIDITY. */
   uidNext: number;
   uidValidity: number;
+  /** Soft-deleted: out of sight until its tombstone is purged. */
+  deleted?: boolean;
+  deletedAt?: number;
 }
 
 const IDENTITY_KEY = 'identity';
@@ -251,7 +243,7 @@ export class MailboxStore {
   // ------------------------------------------------------------------ folders
 
   folder(gc: number): FolderRecord | undefined {
-    const f = this.env.db.folders.get(gc) as (FolderRecord & { deleted?: boolean }) | undefined;
+    const f = this.env.db.folders.get(gc) as FolderRecord | undefined;
     return f === undefined || f.deleted === true ? undefined : f;
   }
 
@@ -557,7 +549,7 @@ export class MailboxStore {
   /** The mailbox size in bytes (every folder's messages). */
   size(): number {
     let size = 0;
-    for (const { value } of this.env.db.folders.getRange()) if ((value as { deleted?: boolean }).deleted !== true) size += (value as FolderRecord).size;
+    for (const { value } of this.env.db.folders.getRange()) if ((value as FolderRecord).deleted !== true) size += (value as FolderRecord).size;
     return size;
   }
 

@@ -85,6 +85,8 @@ export interface MessageRecord {
   size: number;
   /** IMAP UID in the folder (0 for FAI). */
   uid: number;
+  /** When a soft delete happened (purged for good past the tombstone horizon). */
+  deletedAt?: number;
 }
 
 export interface Tombstone {
@@ -455,7 +457,7 @@ export class MessageStore {
         this.db.messages.removeSync(mid);
       } else {
         rec.deleted = true;
-        (rec as MessageRecord & { deletedAt?: number }).deletedAt = now;
+        rec.deletedAt = now;
         this.db.messages.putSync(mid, rec);
       }
       deleted.push(mid);
@@ -554,7 +556,7 @@ export class MessageStore {
     const recovered: number[] = [];
     const missing: number[] = [];
     for (const mid of mids) {
-      const rec = this.db.messages.get(mid) as (MessageRecord & { deletedAt?: number }) | undefined;
+      const rec = this.db.messages.get(mid) as MessageRecord | undefined;
       if (rec === undefined || !rec.deleted || rec.folder !== folderId) {
         missing.push(mid);
         continue;
@@ -584,7 +586,7 @@ export class MessageStore {
     const cutoff = now - horizonMs;
     let purged = 0;
     for (const { key, value } of this.db.messages.getRange()) {
-      const rec = value as MessageRecord & { deletedAt?: number };
+      const rec = value as MessageRecord;
       if (!rec.deleted || (rec.deletedAt ?? 0) > cutoff) continue;
       this.dropBlobs(rec);
       this.db.messages.removeSync(key);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { ActorSystem, type ActorSystemOptions } from '../runtime/actor-system.js';
+import { ActorError } from '../runtime/errors.js';
 import type { WorkerLimits } from '../runtime/worker-protocol.js';
 
 export const quietLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -26,3 +27,13 @@ export async function startTestSystem(workers: number, opts: Partial<ActorSystem
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The ActorError code a call throws ('no error' when it returns). */
+export function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+    return 'no error';
+  } catch (err) {
+    return err instanceof ActorError ? err.code : String(err);
+  }
+}

@@ -5,8 +5,7 @@ import { Tag, FolderType } from '../../storage/prop-tags.js';
 import { parseEntryId, parsePcl } from '../../storage/entry-ids.js';
 import { newGuid } from '../../storage/guid.js';
 import { eidGlobcnt } from '../../storage/ids.js';
-import { ActorError } from '../../runtime/errors.js';
-import { tempDir } from '../helpers.js';
+import { codeOf, tempDir } from '../helpers.js';
 
 const identity = (): Identity => ({
   mailboxGuid: newGuid(),
@@ -25,14 +24,7 @@ async function provisioned() {
   return { d, env, store, id, done: async () => (await env.close(), d.remove()) };
 }
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-    return 'no error';
-  } catch (err) {
-    return err instanceof ActorError ? err.code : String(err);
-  }
-}
+const code = codeOf;
 
 test('provisioning creates every special folder with its class, under the right parent', async (t) => {
   const m = await provisioned();

@@ -7,8 +7,7 @@ import { PropType, propTag, type PropValue } from '../../storage/prop-types.js';
 import { parseEntryId } from '../../storage/entry-ids.js';
 import { newGuid } from '../../storage/guid.js';
 import { eidGlobcnt } from '../../storage/ids.js';
-import { ActorError } from '../../runtime/errors.js';
-import { tempDir } from '../helpers.js';
+import { codeOf, tempDir } from '../helpers.js';
 
 const PidTagBody = propTag(0x1000, PropType.PtypString);
 const PidTagRecipientType = propTag(0x0c15, PropType.PtypInteger32);
@@ -31,14 +30,7 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
 const mail = (subject: string, extra: [number, PropValue][] = []) =>
   new Map<number, PropValue>([[Tag.PidTagMessageClass, 'IPM.Note'], [Tag.PidTagSubject, subject], ...extra]);
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-    return 'no error';
-  } catch (err) {
-    return err instanceof ActorError ? err.code : String(err);
-  }
-}
+const code = codeOf;
 
 test('a message with recipients and attachments round-trips; counts and sizes follow', async (t) => {
   const { env, mbx, msgs, s } = await setup(t);
