@@ -258,12 +258,15 @@ export class MessageStore {
     return [...this.db.contents.getRange({ start: [folderId, a], end: [folderId, a + 1] })].map((e) => (e.key as [number, number, number])[2]);
   }
 
-  /** All properties of a message: stored, blobs (read in), and computed (MS-OXCMSG 2.2.1). */
-  props(mid: number): PropMap {
+  /**
+   * All properties of a message: stored, blobs (read in unless `blobs` is false, as for table
+   * rows), and computed (MS-OXCMSG 2.2.1).
+   */
+  props(mid: number, opts: { blobs?: boolean } = {}): PropMap {
     const rec = this.must(mid);
     const id = this.mbx.mustIdentity();
     const out = decodePropBag(Buffer.from(rec.props));
-    for (const [tag, n] of rec.blobs) {
+    if (opts.blobs !== false) for (const [tag, n] of rec.blobs) {
       const bytes = this.db.blobs.getBinary(n) as Buffer;
       out.set(tag, propTypeOf(tag) === PropType.PtypString ? bytes.toString('utf8') : Buffer.from(bytes));
     }

@@ -7,6 +7,7 @@
  * when any of its values satisfies it.
  */
 import { MV_FLAG, propTypeOf, PropType, type PropValue } from './prop-types.js';
+import { decodePropBag, encodePropBag } from './prop-bag.js';
 
 export const RestrictionType = {
   And: 0x00,
@@ -230,4 +231,67 @@ function sizeOf(tag: number, v: PropValue): number {
     return 0;
   };
   return Array.isArray(v) ? v.reduce<number>((n, x) => n + one(x), 0) : one(v);
+}
+
+/**
+ * Restrictions as they cross threads: the tree as plain data, each property value as a one-entry
+ * property bag (exact for 64-bit values and binaries).
+ */
+export type WireRestriction =
+  | { type: 'and' | 'or'; children: WireRestriction[] }
+  | { type: 'not'; child: WireRestriction }
+  | { type: 'content'; fuzzy: number; tag: number; value: Uint8Array }
+  | { type: 'property'; relop: RelOpValue; tag: number; value: Uint8Array }
+  | { type: 'compareProps'; relop: RelOpValue; tag1: number; tag2: number }
+  | { type: 'bitmask'; op: 0 | 1; tag: number; mask: number }
+  | { type: 'size'; relop: RelOpValue; tag: number; size: number }
+  | { type: 'exist'; tag: number }
+  | { type: 'sub'; subobject: number; child: WireRestriction }
+  | { type: 'comment'; props: Uint8Array; child: WireRestriction | null }
+  | { type: 'count'; count: number; child: WireRestriction };
+
+export function toWireRestriction(r: Restriction): WireRestriction {
+  switch (r.type) {
+    case 'and':
+    case 'or':
+      return { type: r.type, children: r.children.map(toWireRestriction) };
+    case 'not':
+      return { type: 'not', child: toWireRestriction(r.child) };
+    case 'content':
+    case 'property':
+      return { ...r, value: encodePropBag([[r.tag, r.value]]) } as WireRestriction;
+    case 'sub':
+      return { type: 'sub', subobject: r.subobject, child: toWireRestriction(r.child) };
+    case 'comment':
+      return { type: 'comment', props: encodePropBag(r.props), child: r.child === null ? null : toWireRestriction(r.child) };
+    case 'count':
+      return { type: 'count', count: r.count, child: toWireRestriction(r.child) };
+    default:
+      return r;
+  }
+}
+
+export function fromWireRestriction(w: WireRestriction, depth = 0): Restriction {
+  // Nesting deeper than this is refused rather than recursed into (bad input, not a crash).
+  if (depth > 64) throw new RangeError('restriction nested too deeply');
+  switch (w.type) {
+    case 'and':
+    case 'or':
+      return { type: w.type, children: w.children.map((c) => fromWireRestriction(c, depth + 1)) };
+    case 'not':
+      return { type: 'not', child: fromWireRestriction(w.child, depth + 1) };
+    case 'content':
+    case 'property': {
+      const v = decodePropBag(Buffer.from(w.value)).values().next().value;
+      return { ...w, value: v ?? null } as Restriction;
+    }
+    case 'sub':
+      return { type: 'sub', subobject: w.subobject, child: fromWireRestriction(w.child, depth + 1) };
+    case 'comment':
+      return { type: 'comment', props: [...decodePropBag(Buffer.from(w.props))], child: w.child === null ? null : fromWireRestriction(w.child, depth + 1) };
+    case 'count':
+      return { type: 'count', count: w.count, child: fromWireRestriction(w.child, depth + 1) };
+    default:
+      return w;
+  }
 }

@@ -19,6 +19,9 @@ import { backupEnv } from '../../storage/backup.js';
 import { Tag } from '../../storage/prop-tags.js';
 import { MessageStore, type ChangesSince, type MessageIn } from '../../storage/message-store.js';
 import { MessageInstances } from './objects/message-instances.js';
+import { Table, type Origin, type SortKey } from './objects/table.js';
+import { fromWireRestriction, type WireRestriction } from '../../storage/restriction.js';
+import type { PropValue } from '../../storage/prop-types.js';
 
 export interface ProvisionArgs {
   ownerName: string;
@@ -95,6 +98,21 @@ export type MailboxProtocol = {
   saveMessage: { args: { instance: number; keepOpen: boolean; force: boolean }; result: { mid: number | null } };
   releaseInstance: { args: { instance: number }; result: null };
   endSession: { args: { session: string }; result: { released: number } };
+  // Tables (MS-OXCTABL), held per session until released.
+  openTable: { args: { session: string; folder: number; kind: 'contents' | 'associated' | 'hierarchy' }; result: { table: number; rows: number } };
+  tableSetColumns: { args: { table: number; tags: number[] }; result: null };
+  tableSort: { args: { table: number; keys: SortKey[] }; result: null };
+  tableRestrict: { args: { table: number; restriction: WireRestriction | null }; result: null };
+  tableQueryRows: { args: { table: number; count: number; forward?: boolean; advance?: boolean }; result: { ids: number[]; rows: Uint8Array[]; origin: number } };
+  tableSeek: { args: { table: number; origin: Origin; count: number }; result: { sought: number; hitLimit: boolean } };
+  tableSeekFractional: { args: { table: number; numerator: number; denominator: number }; result: null };
+  tablePosition: { args: { table: number }; result: { numerator: number; denominator: number } };
+  tableCreateBookmark: { args: { table: number }; result: { bookmark: number } };
+  tableSeekBookmark: { args: { table: number; bookmark: number; count: number }; result: { rowNoLongerVisible: boolean; sought: number; hitLimit: boolean } };
+  tableFreeBookmark: { args: { table: number; bookmark: number }; result: null };
+  tableFindRow: { args: { table: number; restriction: WireRestriction; origin: Origin; backward?: boolean }; result: { id: number; row: Uint8Array } | null };
+  tableReset: { args: { table: number }; result: null };
+  releaseTable: { args: { table: number }; result: null };
   /** A consistent hot copy of the environment into one file (compacted). */
   backup: { args: { file: string }; result: { file: string; bytes: number } };
   namesFromIds: { args: { ids: number[] }; result: (WireName | null)[] };
@@ -141,6 +159,22 @@ export default defineActorKind<MailboxProtocol>({
     let store: MailboxStore | null = null;
     let messages: MessageStore | null = null;
     const instances = new MessageInstances(() => need().msgs);
+    /** Open tables: id → session and view. Writes invalidate them all (rows rebuild on next read). */
+    const tables = new Map<number, { session: string; table: Table }>();
+    let nextTable = 1;
+    const table = (id: number): Table => {
+      const t = tables.get(id);
+      if (t === undefined) throw actorError('ecNullObject', `no open table ${id}`);
+      return t.table;
+    };
+    const rowBag = (columns: number[], row: (PropValue | undefined)[]) => encodePropBag(columns.flatMap((tag, i) => (row[i] === undefined ? [] : [[tag, row[i]!] as [number, PropValue]])));
+    const restrictionOf = (w: WireRestriction | null) => {
+      try {
+        return w === null ? null : fromWireRestriction(w);
+      } catch (err) {
+        throw actorError('ecTooComplex', (err as Error).message);
+      }
+    };
     const bag = (b: Uint8Array) => decodePropBag(Buffer.from(b));
 
     const open = async (path: string) => {
@@ -159,6 +193,7 @@ export default defineActorKind<MailboxProtocol>({
     const durably = <T>(fn: (x: { store: MailboxStore; msgs: MessageStore }) => T, event?: (v: T) => [string, unknown] | null): ReplyWhen<T> => {
       const x = need();
       const committed = x.env.enqueue(() => fn(x));
+      for (const t of tables.values()) t.table.invalidate();
       const durable = committed.then((c) => c.durable);
       if (event !== undefined) {
         void durable.then(async () => {
@@ -192,9 +227,10 @@ export default defineActorKind<MailboxProtocol>({
           });
         }
       },
-      sessionsHeld: () => instances.sessions(),
+      sessionsHeld: () => [...new Set([...instances.sessions(), ...[...tables.values()].map((t) => t.session)])],
       async onPassivate() {
         instances.clear();
+        tables.clear();
         if (env !== null) await (env as MailboxEnv).close(); // waits for queued writes first
         env = null;
         store = null;
@@ -328,7 +364,51 @@ export default defineActorKind<MailboxProtocol>({
           return replyWhen(c.value, c.durable);
         },
         releaseInstance: ({ instance }) => (instances.release(instance), null),
-        endSession: ({ session }) => ({ released: instances.endSession(session) }),
+        endSession: ({ session }) => {
+          let released = instances.endSession(session);
+          for (const [id, t] of tables) {
+            if (t.session === session) {
+              tables.delete(id);
+              released++;
+            }
+          }
+          return { released };
+        },
+        openTable: ({ session, folder, kind }) =>
+          reading(({ store, msgs }) => {
+            store.mustFolder(folder);
+            const t =
+              kind === 'hierarchy'
+                ? new Table({ ids: () => store.children(folder), row: (id) => (store.folder(id) === undefined ? undefined : store.folderProps(id)) })
+                : new Table({ ids: () => msgs.contents(folder, kind === 'associated'), row: (id) => (msgs.message(id) === undefined ? undefined : msgs.props(id, { blobs: false })) });
+            const id = nextTable++;
+            tables.set(id, { session, table: t });
+            return { table: id, rows: t.rowCount() };
+          }),
+        tableSetColumns: ({ table: id, tags }) => (table(id).setColumns(tags), null),
+        tableSort: ({ table: id, keys }) => (table(id).sort(keys), null),
+        tableRestrict: ({ table: id, restriction }) => (table(id).restrict(restrictionOf(restriction)), null),
+        tableQueryRows: ({ table: id, count, forward, advance }) =>
+          reading(() => {
+            const t = table(id);
+            const r = t.queryRows(count, forward ?? true, advance ?? true);
+            const cols = t.getColumns();
+            return { ids: r.ids, rows: r.rows.map((row) => rowBag(cols, row)), origin: r.origin };
+          }),
+        tableSeek: ({ table: id, origin, count }) => reading(() => table(id).seek(origin, count)),
+        tableSeekFractional: ({ table: id, numerator, denominator }) => reading(() => (table(id).seekFractional(numerator, denominator), null)),
+        tablePosition: ({ table: id }) => reading(() => table(id).position()),
+        tableCreateBookmark: ({ table: id }) => reading(() => ({ bookmark: table(id).createBookmark() })),
+        tableSeekBookmark: ({ table: id, bookmark, count }) => reading(() => table(id).seekBookmark(bookmark, count)),
+        tableFreeBookmark: ({ table: id, bookmark }) => (table(id).freeBookmark(bookmark), null),
+        tableFindRow: ({ table: id, restriction, origin, backward }) =>
+          reading(() => {
+            const t = table(id);
+            const hit = t.findRow(restrictionOf(restriction)!, origin, backward ?? false);
+            return hit === null ? null : { id: hit.id, row: rowBag(t.getColumns(), hit.row) };
+          }),
+        tableReset: ({ table: id }) => (table(id).reset(), null),
+        releaseTable: ({ table: id }) => (tables.delete(id), null),
         async backup({ file }) {
           const { env } = need();
           await env.idle();

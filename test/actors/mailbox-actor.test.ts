@@ -275,3 +275,32 @@ test('two sessions edit one message: the stale save gets ecObjectModified unless
   await sleep(600);
   t.is((await sys.stats()).workers.reduce((n, w) => n + w.activeActors, 0), 0, 'passivated once no session holds state');
 });
+
+test('tables through the actor: contents and hierarchy views with columns, sort, restriction, paging; writes show up', async (t) => {
+  const { sys } = await setup(t);
+  const a = mbx('mona@example.test');
+  await sys.call(a, 'provision', who);
+  const { special } = await sys.call(a, 'logonInfo', null);
+  for (const [subject, size] of [['b', 1], ['a', 2], ['c', 3]] as const) {
+    await sys.call(a, 'deliver', { props: encodePropBag([[Tag.PidTagMessageClass, 'IPM.Note'], [Tag.PidTagSubject, subject], [0x66010003, size]]) });
+  }
+  const { table, rows } = await sys.call(a, 'openTable', { session: 's', folder: special.inbox, kind: 'contents' });
+  t.is(rows, 3);
+  await sys.call(a, 'tableSetColumns', { table, tags: [Tag.PidTagSubject, Tag.PidTagMid] });
+  await sys.call(a, 'tableSort', { table, keys: [{ tag: Tag.PidTagSubject, desc: true }] });
+  const subjects = async () => (await sys.call(a, 'tableQueryRows', { table, count: 50, advance: false })).rows.map((r) => decodePropBag(Buffer.from(r)).get(Tag.PidTagSubject));
+  t.deepEqual(await subjects(), ['c', 'b', 'a']);
+  const { toWireRestriction, RelOp } = await import('../../storage/restriction.js');
+  await sys.call(a, 'tableRestrict', { table, restriction: toWireRestriction({ type: 'property', relop: RelOp.GE, tag: 0x66010003, value: 2 }) });
+  t.deepEqual(await subjects(), ['c', 'a']);
+  await sys.call(a, 'deliver', { props: encodePropBag([[Tag.PidTagMessageClass, 'IPM.Note'], [Tag.PidTagSubject, 'd'], [0x66010003, 9]]) });
+  t.deepEqual(await subjects(), ['d', 'c', 'a'], 'a write invalidates the view');
+  t.deepEqual(await sys.call(a, 'tablePosition', { table }), { numerator: 0, denominator: 3 });
+  const hier = await sys.call(a, 'openTable', { session: 's', folder: special.ipmSubtree, kind: 'hierarchy' });
+  await sys.call(a, 'tableSetColumns', { table: hier.table, tags: [Tag.PidTagDisplayName, Tag.PidTagContainerClass] });
+  const names = (await sys.call(a, 'tableQueryRows', { table: hier.table, count: 100 })).rows.map((r) => decodePropBag(Buffer.from(r)).get(Tag.PidTagDisplayName));
+  t.true(names.includes('Inbox') && names.includes('Calendar'));
+  t.is(await codeOf(sys.call(a, 'tableRestrict', { table, restriction: { type: 'not', child: { type: 'not', child: { type: 'exist', tag: 1 } } } as never })), 'resolved');
+  t.deepEqual(await sys.call(a, 'endSession', { session: 's' }), { released: 2 });
+  t.is(await codeOf(sys.call(a, 'tableQueryRows', { table, count: 1 })), 'ecNullObject');
+});

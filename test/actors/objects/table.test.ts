@@ -1,0 +1,75 @@
+import test from 'ava';
+import { Table, Bookmark, type RowSource } from '../../../actors/mailbox/objects/table.js';
+import { Tag } from '../../../storage/prop-tags.js';
+import { Fuzzy, RelOp } from '../../../storage/restriction.js';
+import type { PropMap } from '../../../storage/prop-bag.js';
+import type { PropValue } from '../../../storage/prop-types.js';
+import { codeOf } from '../../helpers.js';
+
+const S = Tag.PidTagSubject;
+const SIZE = Tag.PidTagMessageSize;
+
+function source(rows: [number, string, number][]): RowSource & { rows: Map<number, PropMap> } {
+  const m = new Map<number, PropMap>(rows.map(([id, subject, size]) => [id, new Map<number, PropValue>([[S, subject], [SIZE, size]])]));
+  return { rows: m, ids: () => [...m.keys()], row: (id) => m.get(id) };
+}
+
+const data: [number, string, number][] = [
+  [1, 'delta', 40],
+  [2, 'Alpha', 10],
+  [3, 'charlie', 30],
+  [4, 'bravo', 20],
+  [5, 'echo', 50],
+];
+
+test('columns, sort (text without case, descending, stable), restriction and paged reads', (t) => {
+  const tb = new Table(source(data));
+  t.is(codeOf(() => tb.queryRows(10)), 'ecNullObject', 'SetColumns comes first');
+  tb.setColumns([S, SIZE, Tag.PidTagComment]);
+  tb.sort([{ tag: S, desc: false }]);
+  const page1 = tb.queryRows(2);
+  t.deepEqual(page1.rows, [['Alpha', 10, undefined], ['bravo', 20, undefined]], 'a missing column reads as undefined');
+  t.is(page1.origin, Bookmark.CURRENT);
+  t.deepEqual(tb.queryRows(10).ids, [3, 1, 5]);
+  t.is(tb.queryRows(10).origin, Bookmark.END);
+  t.deepEqual(tb.queryRows(2, false).ids, [5, 1], 'backward from the end');
+  tb.sort([{ tag: SIZE, desc: true }]);
+  t.deepEqual(tb.queryRows(10).ids, [5, 1, 3, 4, 2]);
+  tb.restrict({ type: 'property', relop: RelOp.GE, tag: SIZE, value: 30 });
+  t.deepEqual(tb.queryRows(10).ids, [5, 1, 3]);
+  t.is(tb.rowCount(), 3);
+  tb.restrict({ type: 'content', fuzzy: Fuzzy.FL_PREFIX | Fuzzy.FL_IGNORECASE, tag: S, value: 'A' });
+  t.deepEqual(tb.queryRows(10).rows, [['Alpha', 10, undefined]]);
+  tb.reset();
+  t.deepEqual(tb.queryRows(10).ids, [1, 2, 3, 4, 5], 'reset: natural order, no restriction');
+});
+
+test('seek, fractional seek, position, bookmarks (also for a row that vanished), find row', (t) => {
+  const src = source(data);
+  const tb = new Table(src);
+  tb.setColumns([S]);
+  t.deepEqual(tb.seek(Bookmark.BEGINNING, 2), { sought: 2, hitLimit: false });
+  t.deepEqual(tb.position(), { numerator: 2, denominator: 5 });
+  t.deepEqual(tb.seek(Bookmark.CURRENT, 10), { sought: 3, hitLimit: true });
+  t.deepEqual(tb.seek(Bookmark.END, -1), { sought: -1, hitLimit: false });
+  t.deepEqual(tb.queryRows(1, true, false).ids, [5], 'a peek does not move the cursor');
+  tb.seekFractional(1, 2);
+  t.deepEqual(tb.position(), { numerator: 2, denominator: 5 });
+  t.is(codeOf(() => tb.seekFractional(1, 0)), 'ecInvalidParam');
+  const bm = tb.createBookmark(); // at row 3
+  tb.seek(Bookmark.BEGINNING, 0);
+  t.deepEqual(tb.seekBookmark(bm, 1), { rowNoLongerVisible: false, sought: 1, hitLimit: false });
+  t.deepEqual(tb.queryRows(1).ids, [4]);
+  src.rows.delete(3);
+  tb.invalidate();
+  tb.seek(Bookmark.BEGINNING, 1);
+  t.true(tb.seekBookmark(bm, 0).rowNoLongerVisible);
+  tb.freeBookmark(bm);
+  t.is(codeOf(() => tb.seekBookmark(bm, 0)), 'ecInvalidBookmark');
+  const found = tb.findRow({ type: 'content', fuzzy: Fuzzy.FL_FULLSTRING, tag: S, value: 'echo' }, Bookmark.BEGINNING);
+  t.is(found?.id, 5);
+  t.deepEqual(tb.position(), { numerator: 3, denominator: 4 });
+  t.is(tb.findRow({ type: 'exist', tag: Tag.PidTagComment }, Bookmark.BEGINNING), null);
+  const back = tb.findRow({ type: 'exist', tag: S }, Bookmark.END, true);
+  t.is(back?.id, 5);
+});
