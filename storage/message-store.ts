@@ -16,6 +16,7 @@ import { decodePropBag, encodePropBag, type PropMap } from './prop-bag.js';
 import { dateToFiletime, propTypeOf, PropType, propTag, type PropValue } from './prop-types.js';
 import { Tag } from './prop-tags.js';
 import type { FolderRecord, MailboxStore } from './mailbox-store.js';
+import { SearchFolders } from './search-folders.js';
 
 /** Values at least this large are stored as blobs. */
 export const BLOB_THRESHOLD = 16 * 1024;
@@ -142,7 +143,26 @@ function isBlobbable(tag: number, v: PropValue): v is Uint8Array | string {
 }
 
 export class MessageStore {
-  constructor(private readonly mbx: MailboxStore) {}
+  /** Search folders kept current by every message write (in the same transaction). */
+  readonly searches: SearchFolders;
+  /** Search-folder membership changes of the current write, for the doors' notifications. */
+  searchChanges: { folder: number; mid: number; added: boolean }[] = [];
+
+  constructor(private readonly mbx: MailboxStore) {
+    this.searches = new SearchFolders(
+      mbx,
+      (mid) => {
+        const rec = this.message(mid);
+        if (rec === undefined) return undefined;
+        return { folder: rec.folder, props: this.props(mid, { blobs: false }), recipients: this.recipients(mid), attachments: this.attachments(mid).map((a) => a.props) };
+      },
+      (folder) => this.contents(folder),
+    );
+  }
+
+  private touched(mid: number, folder: number): void {
+    for (const c of this.searches.messageChanged(mid, folder)) this.searchChanges.push({ folder: c.folder, mid, added: c.added });
+  }
 
   private get db() {
     return this.mbx.env.db;
@@ -233,6 +253,7 @@ export class MessageStore {
     this.db.changes.putSync(cn, { m: mid });
     this.countIn(folder, rec, 1);
     this.db.folders.putSync(folderId, folder);
+    if (!assoc) this.touched(mid, folderId);
     return { mid, uid: rec.uid, cn };
   }
 
@@ -403,6 +424,7 @@ export class MessageStore {
     this.countIn(folder, rec, 1);
     this.db.messages.putSync(mid, rec);
     this.db.folders.putSync(rec.folder, folder);
+    if (!rec.assoc) this.touched(mid, rec.folder);
     return { cn, uid: rec.uid, oldUid };
   }
 
@@ -429,6 +451,7 @@ export class MessageStore {
       this.countIn(folder, rec, 1);
       this.db.messages.putSync(mid, rec);
       this.db.folders.putSync(rec.folder, folder);
+      if (!rec.assoc) this.touched(mid, rec.folder);
       return { mid, changed: true };
     });
   }
@@ -455,6 +478,7 @@ export class MessageStore {
       const cn = allocGlobcnt(this.db.meta);
       const stone: Tombstone & { at: number } = { mid, sourceKey: gid(id.replGuid, mid), uid: rec.uid, assoc: rec.assoc, at: now };
       this.db.tombstones.putSync([folderId, cn], stone);
+      for (const sf of this.searches.messageRemoved(mid)) this.searchChanges.push({ folder: sf, mid, added: false });
       if (hard) {
         this.dropBlobs(rec);
         this.db.messages.removeSync(mid);
@@ -575,6 +599,7 @@ export class MessageStore {
       this.db.contents.putSync([folderId, rec.assoc ? 1 : 0, mid], 1);
       this.db.changes.putSync(rec.cn, { m: mid });
       this.countIn(folder, rec, 1);
+      if (!rec.assoc) this.touched(mid, folderId);
       recovered.push(mid);
     }
     this.db.folders.putSync(folderId, folder);

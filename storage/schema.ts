@@ -36,6 +36,8 @@ export const KEYSPACES = {
   tombstones: 'tombstones',
   /** named property ↔ property id maps (both directions). */
   named: 'named',
+  /** [search folder GLOBCNT, message GLOBCNT] → 1: each search folder's matches (search-folders.ts). */
+  search: 'search',
 } as const;
 export type Keyspace = keyof typeof KEYSPACES;
 

@@ -16,11 +16,12 @@ import { guidFromString, guidToString } from '../../storage/guid.js';
 import { idsFromNames, namesFromIds, type PropertyName } from '../../storage/named-props.js';
 import { provisionEnv } from '../../storage/provision.js';
 import { backupEnv } from '../../storage/backup.js';
-import { Tag } from '../../storage/prop-tags.js';
+import { FolderType, Tag } from '../../storage/prop-tags.js';
 import { MessageStore, type ChangesSince, type MessageIn } from '../../storage/message-store.js';
 import { MessageInstances } from './objects/message-instances.js';
 import { Table, type Origin, type SortKey } from './objects/table.js';
 import { fromWireRestriction, type WireRestriction } from '../../storage/restriction.js';
+import type { SearchCriteria } from '../../storage/search-folders.js';
 import type { PropValue } from '../../storage/prop-types.js';
 
 export interface ProvisionArgs {
@@ -49,7 +50,7 @@ export type MailboxProtocol = {
   getStoreProps: { args: { tags?: number[] }; result: Uint8Array };
   getFolderProps: { args: { folder: number; tags?: number[] }; result: Uint8Array };
   setFolderProps: { args: { folder: number; props: Uint8Array }; result: { tag: number; error: string }[] };
-  createFolder: { args: { parent: number; name: string; containerClass?: string; openIfExists?: boolean }; result: { id: number; existed: boolean } };
+  createFolder: { args: { parent: number; name: string; containerClass?: string; openIfExists?: boolean; searchFolder?: boolean }; result: { id: number; existed: boolean } };
   listFolders: { args: { parent: number }; result: FolderSummary[] };
   receiveFolder: { args: { messageClass: string }; result: { folder: number; explicitClass: string } };
   createMessage: { args: { folder: number; assoc?: boolean } & WireMessage; result: { mid: number; uid: number; cn: number } };
@@ -98,6 +99,9 @@ export type MailboxProtocol = {
   saveMessage: { args: { instance: number; keepOpen: boolean; force: boolean }; result: { mid: number | null } };
   releaseInstance: { args: { instance: number }; result: null };
   endSession: { args: { session: string }; result: { released: number } };
+  // Search folders (MS-OXCFOLD): criteria kept current on every write.
+  setSearchCriteria: { args: { folder: number } & SearchCriteria; result: { matches: number } };
+  getSearchCriteria: { args: { folder: number }; result: { criteria: SearchCriteria | null; state: number } };
   // Tables (MS-OXCTABL), held per session until released.
   openTable: { args: { session: string; folder: number; kind: 'contents' | 'associated' | 'hierarchy' }; result: { table: number; rows: number } };
   tableSetColumns: { args: { table: number; tags: number[] }; result: null };
@@ -192,17 +196,25 @@ export default defineActorKind<MailboxProtocol>({
      */
     const durably = <T>(fn: (x: { store: MailboxStore; msgs: MessageStore }) => T, event?: (v: T) => [string, unknown] | null): ReplyWhen<T> => {
       const x = need();
-      const committed = x.env.enqueue(() => fn(x));
+      const committed = x.env.enqueue(() => {
+        x.msgs.searchChanges = [];
+        const value = fn(x);
+        return { value, search: x.msgs.searchChanges };
+      });
       for (const t of tables.values()) t.table.invalidate();
       const durable = committed.then((c) => c.durable);
+      // Search folders whose contents changed tell their subscribers (Outlook's reminders).
+      void durable.then(async () => {
+        for (const c of (await committed).value.search) ctx.emit(c.added ? 'searchRowAdded' : 'searchRowRemoved', c);
+      }, () => undefined);
       if (event !== undefined) {
         void durable.then(async () => {
-          const e = event((await committed).value);
+          const e = event((await committed).value.value);
           if (e !== null) ctx.emit(e[0], e[1]);
         }, () => undefined);
       }
       return replyWhen(
-        committed.then((c) => c.value),
+        committed.then((c) => c.value.value),
         durable,
       );
     };
@@ -256,9 +268,9 @@ export default defineActorKind<MailboxProtocol>({
         getStoreProps: ({ tags }) => reading(({ store }) => encodePropBag(pick(store.storeProps(), tags))),
         getFolderProps: ({ folder, tags }) => reading(({ store }) => encodePropBag(pick(store.folderProps(folder), tags))),
         setFolderProps: ({ folder, props }) => durably(({ store }) => store.setFolderProps(folder, decodePropBag(Buffer.from(props)))),
-        createFolder: ({ parent, name, containerClass, openIfExists }) =>
+        createFolder: ({ parent, name, containerClass, openIfExists, searchFolder }) =>
           durably(
-            ({ store }) => store.createFolder(parent, name, { containerClass, openIfExists }),
+            ({ store }) => store.createFolder(parent, name, { containerClass, openIfExists, type: searchFolder === true ? FolderType.FOLDER_SEARCH : undefined }),
             (r) => (r.existed ? null : ['objectCreated', { folder: r.id, parent }]),
           ),
         listFolders: ({ parent }) =>
@@ -374,13 +386,20 @@ export default defineActorKind<MailboxProtocol>({
           }
           return { released };
         },
+        setSearchCriteria: ({ folder, restriction, scope, recursive }) =>
+          durably(({ msgs }) => ({ matches: msgs.searches.setCriteria(folder, { restriction, scope, recursive }) })),
+        getSearchCriteria: ({ folder }) => reading(({ msgs }) => ({ criteria: msgs.searches.criteria(folder) ?? null, state: msgs.searches.state(folder) })),
         openTable: ({ session, folder, kind }) =>
           reading(({ store, msgs }) => {
             store.mustFolder(folder);
             const t =
               kind === 'hierarchy'
                 ? new Table({ ids: () => store.children(folder), row: (id) => (store.folder(id) === undefined ? undefined : store.folderProps(id)) })
-                : new Table({ ids: () => msgs.contents(folder, kind === 'associated'), row: (id) => (msgs.message(id) === undefined ? undefined : msgs.props(id, { blobs: false })) });
+                : new Table({
+                    // A search folder's contents are its matches, each with its real parent folder.
+                    ids: () => (kind === 'contents' && msgs.searches.criteria(folder) !== undefined ? msgs.searches.results(folder) : msgs.contents(folder, kind === 'associated')),
+                    row: (id) => (msgs.message(id) === undefined ? undefined : msgs.props(id, { blobs: false })),
+                  });
             const id = nextTable++;
             tables.set(id, { session, table: t });
             return { table: id, rows: t.rowCount() };

@@ -304,3 +304,33 @@ test('tables through the actor: contents and hierarchy views with columns, sort,
   t.deepEqual(await sys.call(a, 'endSession', { session: 's' }), { released: 2 });
   t.is(await codeOf(sys.call(a, 'tableQueryRows', { table, count: 1 })), 'ecNullObject');
 });
+
+test('a search folder through the actor: matches listed in its contents table, new matches announced', async (t) => {
+  const { sys } = await setup(t);
+  const a = mbx('nina@example.test');
+  await sys.call(a, 'provision', who);
+  const { special } = await sys.call(a, 'logonInfo', null);
+  const { toWireRestriction, Fuzzy } = await import('../../storage/restriction.js');
+  const sf = await sys.call(a, 'createFolder', { parent: special.finder, name: 'Invoices', searchFolder: true });
+  const r = await sys.call(a, 'setSearchCriteria', {
+    folder: sf.id,
+    restriction: toWireRestriction({ type: 'content', fuzzy: Fuzzy.FL_SUBSTRING | Fuzzy.FL_IGNORECASE, tag: Tag.PidTagSubject, value: 'invoice' }),
+    scope: [special.ipmSubtree],
+    recursive: true,
+  });
+  t.is(r.matches, 0);
+  const events: [string, unknown][] = [];
+  sys.subscribe(a, (topic, data) => events.push([topic, data]));
+  const hit = await sys.call(a, 'deliver', { props: encodePropBag([[Tag.PidTagMessageClass, 'IPM.Note'], [Tag.PidTagSubject, 'Your INVOICE #12']]) });
+  await sys.call(a, 'deliver', { props: encodePropBag([[Tag.PidTagMessageClass, 'IPM.Note'], [Tag.PidTagSubject, 'Lunch?']]) });
+  await sleep(30);
+  t.deepEqual(events.filter(([topic]) => topic === 'searchRowAdded'), [['searchRowAdded', { folder: sf.id, mid: hit.mid, added: true }]]);
+  const tb = await sys.call(a, 'openTable', { session: 's', folder: sf.id, kind: 'contents' });
+  await sys.call(a, 'tableSetColumns', { table: tb.table, tags: [Tag.PidTagSubject, 0x67490014] });
+  const rows = (await sys.call(a, 'tableQueryRows', { table: tb.table, count: 10 })).rows.map((x) => decodePropBag(Buffer.from(x)));
+  t.deepEqual(rows.map((x) => x.get(Tag.PidTagSubject)), ['Your INVOICE #12']);
+  const crit = await sys.call(a, 'getSearchCriteria', { folder: sf.id });
+  t.deepEqual(crit.criteria?.scope, [special.ipmSubtree]);
+  t.true(crit.criteria!.recursive);
+  t.is(crit.state & 0x1000, 0x1000);
+});

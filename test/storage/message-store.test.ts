@@ -286,3 +286,31 @@ test('soft-deleted messages can be recovered (new CN and UID); store properties 
   t.deepEqual(await env.write(() => mbx.deleteStoreProps([custom, Tag.PidTagMailboxOwnerName])), [{ tag: Tag.PidTagMailboxOwnerName, error: 'ecAccessDenied' }]);
   t.is(mbx.storeProps().get(custom), undefined);
 });
+
+test('search folders: criteria over scope (recursive), kept current by every write, each match keeping its real folder', async (t) => {
+  const { env, mbx, msgs, s } = await setup(t);
+  const { toWireRestriction } = await import('../../storage/restriction.js');
+  const { FolderType } = await import('../../storage/prop-tags.js');
+  const PidTagReplyRequested = propTag(0x0c17, PropType.PtypBoolean); // stands in for a reminder flag
+  const sub = await env.write(() => mbx.createFolder(s.inbox, 'Sub'));
+  const pre = await env.write(() => msgs.create(sub.id, { props: mail('before', [[PidTagReplyRequested, true]]) }));
+  await env.write(() => msgs.create(s.inbox, { props: mail('no flag') }));
+  const sf = await env.write(() => mbx.createFolder(s.finder, 'Flagged', { type: FolderType.FOLDER_SEARCH }));
+  const criteria = { restriction: toWireRestriction({ type: 'property', relop: 4, tag: PidTagReplyRequested, value: true }), scope: [s.inbox], recursive: true };
+  t.is(await env.write(() => msgs.searches.setCriteria(sf.id, criteria)), 1, 'existing matches found when the criteria are set');
+  t.deepEqual(msgs.searches.results(sf.id), [pre.mid]);
+  t.is(msgs.message(pre.mid)!.folder, sub.id, 'the match keeps its real parent folder');
+  // Kept current: a new match, a message that gains the flag, one that loses it, one deleted, one out of scope.
+  msgs.searchChanges = [];
+  const added = await env.write(() => msgs.create(s.inbox, { props: mail('new', [[PidTagReplyRequested, true]]) }));
+  const gains = await env.write(() => msgs.create(s.inbox, { props: mail('later') }));
+  await env.write(() => msgs.setFlagProps(gains.mid, new Map([[PidTagReplyRequested, true]])));
+  await env.write(() => msgs.setFlagProps(pre.mid, new Map([[PidTagReplyRequested, false]])));
+  await env.write(() => msgs.create(s.drafts, { props: mail('out of scope', [[PidTagReplyRequested, true]]) }));
+  await env.write(() => msgs.delete(s.inbox, [added.mid], true));
+  t.deepEqual(msgs.searches.results(sf.id), [gains.mid]);
+  t.deepEqual(msgs.searchChanges.map((c) => [c.mid, c.added]), [[added.mid, true], [gains.mid, true], [pre.mid, false], [added.mid, false]]);
+  t.is(msgs.searches.state(sf.id) & 0x1000, 0x1000, 'SEARCH_COMPLETE');
+  t.is(await env.write(() => codeOf(() => msgs.searches.setCriteria(s.inbox, criteria))), 'ecNotSearchFolder');
+  t.is(await env.write(() => codeOf(() => msgs.searches.setCriteria(sf.id, { ...criteria, scope: [sf.id] }))), 'ecInvalidParam');
+});
