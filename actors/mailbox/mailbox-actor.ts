@@ -105,7 +105,11 @@ export type MailboxProtocol = {
   // Tables (MS-OXCTABL), held per session until released.
   openTable: { args: { session: string; folder: number; kind: 'contents' | 'associated' | 'hierarchy' }; result: { table: number; rows: number } };
   tableSetColumns: { args: { table: number; tags: number[] }; result: null };
-  tableSort: { args: { table: number; keys: SortKey[] }; result: null };
+  tableSort: { args: { table: number; keys: SortKey[]; categories?: number; expanded?: number }; result: null };
+  tableExpandRow: { args: { table: number; category: number; maxRows: number }; result: { expandedCount: number; ids: number[]; rows: Uint8Array[] } };
+  tableCollapseRow: { args: { table: number; category: number }; result: { collapsedCount: number } };
+  tableGetCollapseState: { args: { table: number }; result: [number, boolean][] };
+  tableSetCollapseState: { args: { table: number; state: [number, boolean][] }; result: null };
   tableRestrict: { args: { table: number; restriction: WireRestriction | null }; result: null };
   tableQueryRows: { args: { table: number; count: number; forward?: boolean; advance?: boolean }; result: { ids: number[]; rows: Uint8Array[]; origin: number } };
   tableSeek: { args: { table: number; origin: Origin; count: number }; result: { sought: number; hitLimit: boolean } };
@@ -405,7 +409,16 @@ export default defineActorKind<MailboxProtocol>({
             return { table: id, rows: t.rowCount() };
           }),
         tableSetColumns: ({ table: id, tags }) => (table(id).setColumns(tags), null),
-        tableSort: ({ table: id, keys }) => (table(id).sort(keys), null),
+        tableSort: ({ table: id, keys, categories, expanded }) => (table(id).sort(keys, categories ?? 0, expanded ?? categories ?? 0), null),
+        tableExpandRow: ({ table: id, category, maxRows }) =>
+          reading(() => {
+            const t = table(id);
+            const r = t.expandRow(category, maxRows);
+            return { expandedCount: r.expandedCount, ids: r.ids, rows: r.rows.map((row) => rowBag(t.getColumns(), row)) };
+          }),
+        tableCollapseRow: ({ table: id, category }) => reading(() => table(id).collapseRow(category)),
+        tableGetCollapseState: ({ table: id }) => table(id).getCollapseState(),
+        tableSetCollapseState: ({ table: id, state }) => (table(id).setCollapseState(state), null),
         tableRestrict: ({ table: id, restriction }) => (table(id).restrict(restrictionOf(restriction)), null),
         tableQueryRows: ({ table: id, count, forward, advance }) =>
           reading(() => {

@@ -4,8 +4,13 @@
  * message's recipients or attachments). Rows are materialized on demand: restriction first, then
  * a stable sort, and kept until the view or the source changes.
  *
- * Not here yet: categorized (grouped) views and their expand / collapse state, multi-valued
- * instance expansion in sorts, and per-folder sort indexes (see docs/ARCHITECTURE.md).
+ * Categorized views (MS-OXCTABL 3.2.5.3): the first `categories` sort keys group the rows; each
+ * group gets a header row (negative row ids here) with PidTagRowType, PidTagDepth,
+ * PidTagInstanceKey and its content / unread counts. Groups above `expanded` levels start
+ * expanded, the rest collapsed; ExpandRow / CollapseRow change that per header.
+ *
+ * Not here yet: multi-valued instance expansion in sorts, and per-folder sort indexes with
+ * sliced builds (see docs/ARCHITECTURE.md).
  */
 import { actorError } from '../../../runtime/errors.js';
 import { compareValues, evaluate, mapRow, RestrictionContext, type Restriction } from '../../../storage/restriction.js';
@@ -22,6 +27,25 @@ export interface RowSource {
 export interface SortKey {
   tag: number;
   desc: boolean;
+}
+
+/** PidTagRowType values (MS-OXCTABL 2.2.1.3). */
+export const RowType = { TBL_LEAF_ROW: 1, TBL_EMPTY_CATEGORY: 2, TBL_EXPANDED_CATEGORY: 3, TBL_COLLAPSED_CATEGORY: 4 } as const;
+export const PidTagRowType = 0x0ff50003;
+export const PidTagDepth = 0x30050003;
+export const PidTagInstanceKey = 0x0ff60102;
+const PidTagContentCount = 0x36020003;
+const PidTagContentUnreadCount = 0x36030003;
+const PidTagMessageFlags = 0x0e070003;
+
+interface Header {
+  key: number;
+  depth: number;
+  tag: number;
+  value: PropValue | undefined;
+  count: number;
+  unread: number;
+  parent: number | null;
 }
 
 /** SeekRow origins (MS-OXCTABL 2.2.2.16.1). */
@@ -41,6 +65,13 @@ export class Table {
   private cursor = 0;
   private readonly bookmarks = new Map<number, number | null>();
   private nextBookmark = 1;
+  private categories = 0;
+  private expandedLevels = 0;
+  /** Header instance keys by group path, stable for the table's life. */
+  private readonly headerKeys = new Map<string, number>();
+  private headers = new Map<number, Header>();
+  /** Per-header expand/collapse choices that override the level default. */
+  private readonly expandState = new Map<number, boolean>();
 
   constructor(private readonly source: RowSource) {}
 
@@ -53,9 +84,18 @@ export class Table {
     return [...this.columns];
   }
 
-  /** RopSortTable: a new order; the cursor goes back to the beginning. */
-  sort(keys: readonly SortKey[]): void {
+  /**
+   * RopSortTable: a new order; the cursor goes back to the beginning. The first `categories` keys
+   * group the rows (a categorized view), `expanded` of those levels start expanded.
+   */
+  sort(keys: readonly SortKey[], categories = 0, expanded = categories): void {
+    if (!Number.isInteger(categories) || categories < 0 || categories > keys.length || expanded < 0 || expanded > categories) {
+      throw actorError('ecInvalidParam', 'CategorizedCount and ExpandedCount must not exceed the sort keys');
+    }
     this.sortKeys = [...keys];
+    this.categories = categories;
+    this.expandedLevels = expanded;
+    this.expandState.clear();
     this.rows = null;
     this.cursor = 0;
   }
@@ -102,9 +142,102 @@ export class Table {
         return a.n - b.n; // stable
       });
     }
-    this.rows = loaded.map((r) => r.id);
+    this.rows = this.categories === 0 ? loaded.map((r) => r.id) : this.categorize(loaded);
     if (this.cursor > this.rows.length) this.cursor = this.rows.length;
     return this.rows;
+  }
+
+  private isExpanded(h: Header): boolean {
+    return this.expandState.get(h.key) ?? h.depth < this.expandedLevels;
+  }
+
+  /** Builds headers over the sorted rows and returns the visible entries (headers negative). */
+  private categorize(sorted: { id: number; props: PropMap }[]): number[] {
+    const headers = new Map<number, Header>();
+    const visible: number[] = [];
+    const open: (Header | null)[] = [];
+    const pathOf: string[] = [];
+    const leafParent = new Map<number, number>();
+    for (const r of sorted) {
+      let path = '';
+      for (let d = 0; d < this.categories; d++) {
+        const k = this.sortKeys[d]!;
+        const v = r.props.get(k.tag);
+        path += `\u0000${keyText(v)}`;
+        if (pathOf[d] !== path) {
+          pathOf[d] = path;
+          for (let x = d + 1; x < this.categories; x++) pathOf[x] = '';
+          let key = this.headerKeys.get(path);
+          if (key === undefined) this.headerKeys.set(path, (key = this.headerKeys.size + 1));
+          const h: Header = { key, depth: d, tag: k.tag, value: v, count: 0, unread: 0, parent: d === 0 ? null : open[d - 1]!.key };
+          headers.set(key, h);
+          open[d] = h;
+        }
+        const h = open[d]!;
+        h.count++;
+        const flags = r.props.get(PidTagMessageFlags);
+        if (typeof flags === 'number' && (flags & 1) === 0) h.unread++;
+      }
+      leafParent.set(r.id, open[this.categories - 1]!.key);
+    }
+    this.headers = headers;
+    const shown = (key: number | null): boolean => {
+      for (let k = key; k !== null; k = headers.get(k)!.parent) if (!this.isExpanded(headers.get(k)!)) return false;
+      return true;
+    };
+    let lastHeaders: number[] = [];
+    for (const r of sorted) {
+      const chain: number[] = [];
+      for (let k: number | null = leafParent.get(r.id)!; k !== null; k = headers.get(k)!.parent) chain.unshift(k);
+      for (let d = 0; d < chain.length; d++) {
+        if (lastHeaders[d] === chain[d]) continue;
+        if (d === 0 || shown(chain[d - 1]!)) visible.push(-chain[d]!);
+      }
+      lastHeaders = chain;
+      if (shown(chain[chain.length - 1]!)) visible.push(r.id);
+    }
+    return visible;
+  }
+
+  /** RopExpandRow: opens a category; answers how many rows it shows now and up to `maxRows` of them. */
+  expandRow(headerKey: number, maxRows: number): { expandedCount: number; ids: number[]; rows: (PropValue | undefined)[][] } {
+    this.materialize();
+    const h = this.headers.get(headerKey);
+    if (h === undefined) throw actorError('ecNotFound', `no category ${headerKey}`);
+    if (this.isExpanded(h)) throw actorError('ecNotCollapsed', 'the category is expanded already');
+    this.expandState.set(headerKey, true);
+    this.rows = null;
+    const rows = this.materialize();
+    const at = rows.indexOf(-headerKey);
+    const ids: number[] = [];
+    for (let i = at + 1; i < rows.length; i++) {
+      const id = rows[i]!;
+      if (id < 0 && this.headers.get(-id)!.depth <= h.depth) break;
+      ids.push(id);
+    }
+    return { expandedCount: ids.length, ids: ids.slice(0, Math.max(0, maxRows)), rows: ids.slice(0, Math.max(0, maxRows)).map((id) => this.project(id)) };
+  }
+
+  /** RopCollapseRow: closes a category; answers how many rows it hid. */
+  collapseRow(headerKey: number): { collapsedCount: number } {
+    const before = this.materialize().length;
+    const h = this.headers.get(headerKey);
+    if (h === undefined) throw actorError('ecNotFound', `no category ${headerKey}`);
+    if (!this.isExpanded(h)) throw actorError('ecNotExpanded', 'the category is collapsed already');
+    this.expandState.set(headerKey, false);
+    this.rows = null;
+    return { collapsedCount: before - this.materialize().length };
+  }
+
+  /** RopGetCollapseState: the expand/collapse choices, to restore with setCollapseState. */
+  getCollapseState(): [number, boolean][] {
+    return [...this.expandState];
+  }
+
+  setCollapseState(state: readonly [number, boolean][]): void {
+    this.expandState.clear();
+    for (const [k, v] of state) this.expandState.set(k, v);
+    this.rows = null;
   }
 
   rowCount(): number {
@@ -112,8 +245,23 @@ export class Table {
   }
 
   private project(id: number): (PropValue | undefined)[] {
+    if (id < 0) return this.projectHeader(this.headers.get(-id)!);
     const props = this.source.row(id);
-    return this.columns.map((t) => props?.get(t));
+    if (this.categories === 0) return this.columns.map((t) => props?.get(t));
+    return this.columns.map((t) => (t === PidTagRowType ? RowType.TBL_LEAF_ROW : t === PidTagDepth ? this.categories : t === PidTagInstanceKey ? instanceKey(id) : props?.get(t)));
+  }
+
+  private projectHeader(h: Header): (PropValue | undefined)[] {
+    return this.columns.map((t) => {
+      if (t === PidTagRowType) return this.isExpanded(h) ? RowType.TBL_EXPANDED_CATEGORY : RowType.TBL_COLLAPSED_CATEGORY;
+      if (t === PidTagDepth) return h.depth;
+      if (t === PidTagInstanceKey) return instanceKey(-h.key);
+      if (t === PidTagContentCount) return h.count;
+      if (t === PidTagContentUnreadCount) return h.unread;
+      // A header shows its own category column and the ones above it.
+      for (let x: Header | undefined = h; x !== undefined; x = x.parent === null ? undefined : this.headers.get(x.parent)) if (x.tag === t) return x.value;
+      return undefined;
+    });
   }
 
   /**
@@ -203,6 +351,22 @@ export class Table {
     }
     return null;
   }
+}
+
+/** A row's PidTagInstanceKey: 8 bytes, little-endian (headers are negative row ids). */
+function instanceKey(id: number): Uint8Array {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64LE(BigInt(id));
+  return b;
+}
+
+/** A value as text for grouping (equal values group together, text without case). */
+function keyText(v: PropValue | undefined): string {
+  if (v === undefined) return '';
+  if (typeof v === 'string') return `s${v.toLocaleLowerCase('und')}`;
+  if (v instanceof Uint8Array) return `b${Buffer.from(v).toString('hex')}`;
+  if (Array.isArray(v)) return `a${v.map((x) => keyText(x)).join('\u0001')}`;
+  return `${typeof v}${String(v)}`;
 }
 
 /** Sort order of two column values: missing values first, then by value (text without case). */

@@ -73,3 +73,48 @@ test('seek, fractional seek, position, bookmarks (also for a row that vanished),
   const back = tb.findRow({ type: 'exist', tag: S }, Bookmark.END, true);
   t.is(back?.id, 5);
 });
+
+test('categorized views: header rows with depth, counts and instance keys; expand, collapse and their saved state', async (t) => {
+  const { RowType, PidTagRowType, PidTagDepth, PidTagInstanceKey } = await import('../../../actors/mailbox/objects/table.js');
+  const CAT = 0x66110003 & 0xffff0000 | 0x001f; // a string column
+  const FLAGS = Tag.PidTagMessageFlags;
+  const m = new Map<number, PropMap>([
+    [1, new Map<number, PropValue>([[CAT, 'Work'], [S, 'w2'], [FLAGS, 1]])],
+    [2, new Map<number, PropValue>([[CAT, 'Home'], [S, 'h1'], [FLAGS, 0]])],
+    [3, new Map<number, PropValue>([[CAT, 'work'], [S, 'w1'], [FLAGS, 0]])],
+    [4, new Map<number, PropValue>([[CAT, 'Home'], [S, 'h2'], [FLAGS, 0]])],
+    [5, new Map<number, PropValue>([[S, 'none'], [FLAGS, 1]])],
+  ]);
+  const tb = new Table({ ids: () => [...m.keys()], row: (id) => m.get(id) });
+  tb.setColumns([PidTagRowType, PidTagDepth, CAT, S, Tag.PidTagContentCount, Tag.PidTagContentUnreadCount, PidTagInstanceKey]);
+  tb.sort([{ tag: CAT, desc: false }, { tag: S, desc: false }], 1, 1);
+  const view = () => tb.queryRows(100, true, false).rows.map((r) => (r[0] === RowType.TBL_LEAF_ROW ? `  ${String(r[3])}` : `${String(r[2] ?? '(none)')} [${String(r[4])}/${String(r[5])}] ${r[0] === RowType.TBL_EXPANDED_CATEGORY ? '-' : '+'}`));
+  t.deepEqual(view(), ['(none) [1/0] -', '  none', 'Home [2/2] -', '  h1', '  h2', 'work [2/1] -', '  w1', '  w2'], 'grouped (text without case; a header shows its first row value), counted, expanded');
+  const rows = tb.queryRows(100, true, false).rows;
+  t.is(rows[1]![1], 1, 'leaf depth = number of categories');
+  t.is(rows[0]![1], 0);
+  const home = tb.queryRows(100, true, false).ids[2]!;
+  t.true(home < 0, 'headers have their own row ids');
+  t.deepEqual(tb.collapseRow(-home), { collapsedCount: 2 });
+  t.deepEqual(view(), ['(none) [1/0] -', '  none', 'Home [2/2] +', 'work [2/1] -', '  w1', '  w2']);
+  t.is(codeOf(() => tb.collapseRow(-home)), 'ecNotExpanded');
+  const state = tb.getCollapseState();
+  const ex = tb.expandRow(-home, 1);
+  t.is(ex.expandedCount, 2);
+  t.deepEqual(ex.rows.map((r) => r[3]), ['h1']);
+  t.is(codeOf(() => tb.expandRow(-home, 1)), 'ecNotCollapsed');
+  tb.setCollapseState(state);
+  t.deepEqual(view()[2], 'Home [2/2] +', 'a saved collapse state comes back');
+  // Two levels, only the first expanded: second-level headers start collapsed.
+  tb.sort([{ tag: CAT, desc: false }, { tag: FLAGS, desc: false }, { tag: S, desc: false }], 2, 1);
+  t.deepEqual(tb.queryRows(100, true, false).rows.map((r) => [r[0], r[1]]), [
+    [RowType.TBL_EXPANDED_CATEGORY, 0],
+    [RowType.TBL_COLLAPSED_CATEGORY, 1],
+    [RowType.TBL_EXPANDED_CATEGORY, 0],
+    [RowType.TBL_COLLAPSED_CATEGORY, 1],
+    [RowType.TBL_EXPANDED_CATEGORY, 0],
+    [RowType.TBL_COLLAPSED_CATEGORY, 1],
+    [RowType.TBL_COLLAPSED_CATEGORY, 1],
+  ]);
+  t.is(codeOf(() => tb.sort([{ tag: S, desc: false }], 2, 1)), 'ecInvalidParam');
+});
