@@ -111,7 +111,9 @@ export type MailboxProtocol = {
   tableGetCollapseState: { args: { table: number }; result: [number, boolean][] };
   tableSetCollapseState: { args: { table: number; state: [number, boolean][] }; result: null };
   tableRestrict: { args: { table: number; restriction: WireRestriction | null }; result: null };
-  tableQueryRows: { args: { table: number; count: number; forward?: boolean; advance?: boolean }; result: { ids: number[]; rows: Uint8Array[]; origin: number } };
+  /** ids are table row ids (headers negative); sources the messages or folders behind them (0 for headers). */
+  tableQueryRows: { args: { table: number; count: number; forward?: boolean; advance?: boolean }; result: { ids: number[]; sources: number[]; rows: Uint8Array[]; origin: number } };
+  tableSeekInstanceKey: { args: { table: number; instanceKey: Uint8Array }; result: boolean };
   tableSeek: { args: { table: number; origin: Origin; count: number }; result: { sought: number; hitLimit: boolean } };
   tableSeekFractional: { args: { table: number; numerator: number; denominator: number }; result: null };
   tablePosition: { args: { table: number }; result: { numerator: number; denominator: number } };
@@ -425,9 +427,10 @@ export default defineActorKind<MailboxProtocol>({
             const t = table(id);
             const r = t.queryRows(count, forward ?? true, advance ?? true);
             const cols = t.getColumns();
-            return { ids: r.ids, rows: r.rows.map((row) => rowBag(cols, row)), origin: r.origin };
+            return { ids: r.ids, sources: r.ids.map((x) => (x < 0 ? 0 : t.sourceId(x))), rows: r.rows.map((row) => rowBag(cols, row)), origin: r.origin };
           }),
         tableSeek: ({ table: id, origin, count }) => reading(() => table(id).seek(origin, count)),
+        tableSeekInstanceKey: ({ table: id, instanceKey }) => reading(() => table(id).seekInstanceKey(instanceKey)),
         tableSeekFractional: ({ table: id, numerator, denominator }) => reading(() => (table(id).seekFractional(numerator, denominator), null)),
         tablePosition: ({ table: id }) => reading(() => table(id).position()),
         tableCreateBookmark: ({ table: id }) => reading(() => ({ bookmark: table(id).createBookmark() })),

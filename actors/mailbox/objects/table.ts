@@ -37,6 +37,12 @@ export const PidTagInstanceKey = 0x0ff60102;
 const PidTagContentCount = 0x36020003;
 const PidTagContentUnreadCount = 0x36030003;
 const PidTagMessageFlags = 0x0e070003;
+/** PidTagInstanceNum: which value of a multi-valued column an instance row stands for. */
+export const PidTagInstanceNum = 0x674e0003;
+/** MV_INSTANCE: on a multi-valued column tag, one row per value (MS-OXCDATA 2.11.1.1). */
+export const MV_INSTANCE = 0x2000;
+/** Instance rows get ids from here up (object GLOBCNTs stay below 2^48). */
+const INSTANCE_ID_BASE = 2 ** 50;
 
 interface Header {
   key: number;
@@ -70,6 +76,8 @@ export class Table {
   /** Header instance keys by group path, stable for the table's life. */
   private readonly headerKeys = new Map<string, number>();
   private headers = new Map<number, Header>();
+  /** MV-instance rows of the current view: row id → message id and its one-value view. */
+  private readonly instances = new Map<number, { id: number; props: PropMap }>();
   /** Per-header expand/collapse choices that override the level default. */
   private readonly expandState = new Map<number, boolean>();
 
@@ -126,11 +134,29 @@ export class Table {
     const ctx = new RestrictionContext();
     const loaded: { id: number; props: PropMap; n: number }[] = [];
     let n = 0;
+    // A sort key with MV_INSTANCE on a multi-valued column lists a row once per value (for
+    // example, arrange by categories); each instance gets its own row id.
+    const mvi = this.sortKeys.find((k) => (k.tag & MV_INSTANCE) !== 0);
+    this.instances.clear();
     for (const id of this.source.ids()) {
       const props = this.source.row(id);
       if (props === undefined) continue;
       if (this.restriction !== null && !evaluate(this.restriction, mapRow(props), ctx)) continue;
-      loaded.push({ id, props, n: n++ });
+      if (mvi === undefined) {
+        loaded.push({ id, props, n: n++ });
+        continue;
+      }
+      const values = props.get((mvi.tag & ~MV_INSTANCE) >>> 0);
+      const list = Array.isArray(values) && values.length > 0 ? values : [undefined];
+      list.forEach((value, k) => {
+        const vid = INSTANCE_ID_BASE + this.instances.size;
+        const view = new Map(props);
+        if (value === undefined) view.delete(mvi.tag);
+        else view.set(mvi.tag, value);
+        view.set(PidTagInstanceNum, k);
+        this.instances.set(vid, { id, props: view });
+        loaded.push({ id: vid, props: view, n: n++ });
+      });
     }
     if (this.sortKeys.length > 0) {
       const keys = this.sortKeys;
@@ -244,10 +270,25 @@ export class Table {
     return this.materialize().length;
   }
 
+  /** The stored row behind a table row id (an MV instance maps to its message). */
+  sourceId(id: number): number {
+    return this.instances.get(id)?.id ?? id;
+  }
+
+  /** RopSeekRow by PidTagInstanceKey (as FindRow with an instance key does): the cursor moves to that row. */
+  seekInstanceKey(key: Uint8Array): boolean {
+    if (key.byteLength !== 8) return false;
+    const id = Number(Buffer.from(key.buffer, key.byteOffset, 8).readBigInt64LE(0));
+    const at = this.materialize().indexOf(id);
+    if (at < 0) return false;
+    this.cursor = at;
+    return true;
+  }
+
   private project(id: number): (PropValue | undefined)[] {
     if (id < 0) return this.projectHeader(this.headers.get(-id)!);
-    const props = this.source.row(id);
-    if (this.categories === 0) return this.columns.map((t) => props?.get(t));
+    const props = this.instances.get(id)?.props ?? this.source.row(id);
+    if (this.categories === 0) return this.columns.map((t) => (t === PidTagInstanceKey ? instanceKey(id) : props?.get(t)));
     return this.columns.map((t) => (t === PidTagRowType ? RowType.TBL_LEAF_ROW : t === PidTagDepth ? this.categories : t === PidTagInstanceKey ? instanceKey(id) : props?.get(t)));
   }
 

@@ -118,3 +118,27 @@ test('categorized views: header rows with depth, counts and instance keys; expan
   ]);
   t.is(codeOf(() => tb.sort([{ tag: S, desc: false }], 2, 1)), 'ecInvalidParam');
 });
+
+test('multi-valued instance sorts list a row once per value, also categorized; instance keys seek', async (t) => {
+  const { MV_INSTANCE, PidTagInstanceKey, PidTagRowType, RowType } = await import('../../../actors/mailbox/objects/table.js');
+  const KEYWORDS = 0x8001101f;
+  const m = new Map<number, PropMap>([
+    [1, new Map<number, PropValue>([[S, 'one'], [KEYWORDS, ['Red', 'Blue']]])],
+    [2, new Map<number, PropValue>([[S, 'two'], [KEYWORDS, ['blue']]])],
+    [3, new Map<number, PropValue>([[S, 'three']])],
+  ]);
+  const tb = new Table({ ids: () => [...m.keys()], row: (id) => m.get(id) });
+  const MVI = (KEYWORDS | MV_INSTANCE) >>> 0;
+  tb.setColumns([S, MVI, PidTagInstanceKey, PidTagRowType]);
+  tb.sort([{ tag: MVI, desc: false }, { tag: S, desc: false }]);
+  const r = tb.queryRows(10, true, false);
+  t.deepEqual(r.rows.map((x) => [x[0], x[1]]), [['three', undefined], ['one', 'Blue'], ['two', 'blue'], ['one', 'Red']]);
+  t.deepEqual(r.ids.map((id) => tb.sourceId(id)), [3, 1, 2, 1], 'instances map back to their message');
+  t.is(new Set(r.rows.map((x) => Buffer.from(x[2] as Uint8Array).toString('hex'))).size, 4, 'each instance has its own instance key');
+  t.true(tb.seekInstanceKey(r.rows[3]![2] as Uint8Array));
+  t.deepEqual(tb.position(), { numerator: 3, denominator: 4 });
+  t.false(tb.seekInstanceKey(new Uint8Array(3)));
+  tb.sort([{ tag: MVI, desc: false }, { tag: S, desc: false }], 1, 1);
+  const cats = tb.queryRows(20, true, false).rows.filter((x) => x[3] !== RowType.TBL_LEAF_ROW).map((x) => x[1] ?? '(none)');
+  t.deepEqual(cats, ['(none)', 'Blue', 'Red'], 'arranged by category: a message appears under each of its categories');
+});
