@@ -209,6 +209,23 @@ export default defineActorKind<MailboxProtocol>({
       });
       for (const t of tables.values()) t.table.invalidate();
       const durable = committed.then((c) => c.durable);
+      // Table notifications: diff each open table once the write is visible, tell its owner after the flush.
+      void committed.then(() => {
+        const notes: { session: string; table: number; events: unknown[] }[] = [];
+        for (const [id, t] of tables) {
+          const events = t.table.changes();
+          if (events.length === 0) continue;
+          const cols = t.table.getColumns();
+          notes.push({
+            session: t.session,
+            table: id,
+            events: events.map((e) => ('row' in e ? { ...e, row: rowBag(cols, e.row) } : e)),
+          });
+        }
+        void durable.then(() => {
+          for (const n of notes) ctx.emit('tableNotify', n);
+        }, () => undefined);
+      }, () => undefined);
       // Search folders whose contents changed tell their subscribers (Outlook's reminders).
       void durable.then(async () => {
         for (const c of (await committed).value.search) ctx.emit(c.added ? 'searchRowAdded' : 'searchRowRemoved', c);

@@ -334,3 +334,26 @@ test('a search folder through the actor: matches listed in its contents table, n
   t.true(crit.criteria!.recursive);
   t.is(crit.state & 0x1000, 0x1000);
 });
+
+test('table notifications reach the owning session through the change events', async (t) => {
+  const { sys } = await setup(t);
+  const a = mbx('olga@example.test');
+  await sys.call(a, 'provision', who);
+  const { special } = await sys.call(a, 'logonInfo', null);
+  const { table } = await sys.call(a, 'openTable', { session: 'outlook-7', folder: special.inbox, kind: 'contents' });
+  await sys.call(a, 'tableSetColumns', { table, tags: [Tag.PidTagSubject] });
+  await sys.call(a, 'tableQueryRows', { table, count: 10 });
+  const notes: { session: string; table: number; events: { type: string }[] }[] = [];
+  sys.subscribe(a, (topic, data) => {
+    if (topic === 'tableNotify') notes.push(data as (typeof notes)[number]);
+  });
+  const got = await sys.call(a, 'deliver', { props: encodePropBag([[Tag.PidTagMessageClass, 'IPM.Note'], [Tag.PidTagSubject, 'ping']]) });
+  await sleep(30);
+  t.is(notes.length, 1);
+  t.is(notes[0]!.session, 'outlook-7');
+  t.is(notes[0]!.table, table);
+  t.deepEqual(notes[0]!.events.map((e) => e.type), ['rowAdded']);
+  await sys.call(a, 'setRead', { mids: [got.mid], read: true });
+  await sleep(30);
+  t.is(notes.length, 1, 'a change outside the columns shown is not a row change');
+});

@@ -120,6 +120,42 @@ export class Table {
     this.rows = null;
   }
 
+  /** What the client saw, by row: the projected columns, as text (set when rows were read). */
+  private seen: Map<number, string> | null = null;
+  private seenOrder: number[] = [];
+
+  private snapshot(): void {
+    const rows = this.materialize();
+    this.seen = new Map(rows.map((id) => [id, rowText(this.project(id))]));
+    this.seenOrder = [...rows];
+  }
+
+  /**
+   * Table notifications (MS-OXCNOTIF) since the client last read rows: for a flat table, rows
+   * added (with the previous row's instance key), deleted and modified; for a categorized one, a
+   * single table-changed. Empty when nothing visible changed or no rows were read yet.
+   */
+  changes(): TableEvent[] {
+    if (this.seen === null || this.columns.length === 0) return [];
+    const before = this.seen;
+    const beforeOrder = this.seenOrder;
+    this.rows = null;
+    this.snapshot();
+    const after = this.seen!;
+    const events: TableEvent[] = [];
+    if (this.categories > 0) {
+      const same = beforeOrder.length === this.seenOrder.length && this.seenOrder.every((id, i) => id === beforeOrder[i] && before.get(id) === after.get(id));
+      return same ? [] : [{ type: 'tableChanged' }];
+    }
+    for (const id of beforeOrder) if (!after.has(id)) events.push({ type: 'rowDeleted', instanceKey: instanceKey(id) });
+    this.seenOrder.forEach((id, i) => {
+      const prev = i === 0 ? null : instanceKey(this.seenOrder[i - 1]!);
+      if (!before.has(id)) events.push({ type: 'rowAdded', instanceKey: instanceKey(id), prevInstanceKey: prev, row: this.project(id) });
+      else if (before.get(id) !== after.get(id)) events.push({ type: 'rowModified', instanceKey: instanceKey(id), prevInstanceKey: prev, row: this.project(id) });
+    });
+    return events;
+  }
+
   /** RopResetTable: no restriction, no sort, cursor at the beginning, bookmarks dropped. */
   reset(): void {
     this.restriction = null;
@@ -311,6 +347,7 @@ export class Table {
    */
   queryRows(count: number, forward = true, advance = true): { ids: number[]; rows: (PropValue | undefined)[][]; origin: Origin } {
     if (this.columns.length === 0) throw actorError('ecNullObject', 'SetColumns first');
+    if (this.seen === null || this.rows === null) this.snapshot();
     const rows = this.materialize();
     const n = Math.max(0, Math.min(count, MAX_ROWS_PER_QUERY));
     let ids: number[];
@@ -392,6 +429,18 @@ export class Table {
     }
     return null;
   }
+}
+
+export type TableEvent =
+  | { type: 'rowAdded' | 'rowModified'; instanceKey: Uint8Array; prevInstanceKey: Uint8Array | null; row: (PropValue | undefined)[] }
+  | { type: 'rowDeleted'; instanceKey: Uint8Array }
+  | { type: 'tableChanged' };
+
+/** Exact text of a row's values (case and all), to see whether a client-visible row changed. */
+function rowText(row: (PropValue | undefined)[]): string {
+  const one = (v: PropValue | undefined): string =>
+    v === undefined ? '' : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}` : Array.isArray(v) ? `a${v.map(one).join('\u0001')}` : `${typeof v}${String(v)}`;
+  return row.map(one).join('\u0002');
 }
 
 /** A row's PidTagInstanceKey: 8 bytes, little-endian (headers are negative row ids). */
