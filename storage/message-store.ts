@@ -273,6 +273,12 @@ export class MessageStore {
     return { num, props, blob: big ? this.newBlob(data) : null, data: big ? null : Buffer.from(data), size: props.length + data.byteLength };
   }
 
+  /** A page of a folder's message ids after `after` (null: from the start), in creation order. */
+  contentsPage(folderId: number, assoc: boolean, after: number | null, limit: number): number[] {
+    const a = assoc ? 1 : 0;
+    return [...this.db.contents.getKeys({ start: [folderId, a, after === null ? 0 : after + 1], end: [folderId, a + 1], limit })].map((k) => (k as [number, number, number])[2]);
+  }
+
   /** Message ids in a folder (normal or FAI), in creation order. */
   contents(folderId: number, assoc = false): number[] {
     const a = assoc ? 1 : 0;

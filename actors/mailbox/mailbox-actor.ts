@@ -177,6 +177,13 @@ export default defineActorKind<MailboxProtocol>({
       if (t === undefined) throw actorError('ecNullObject', `no open table ${id}`);
       return t.table;
     };
+    /** A table operation: after queued writes committed and the view is built (in slices). */
+    const viewing = async <T>(id: number, fn: (t: Table) => T): Promise<T> => {
+      await need().env.idle();
+      const t = table(id);
+      await t.prepare();
+      return fn(t);
+    };
     const rowBag = (columns: number[], row: (PropValue | undefined)[]) => encodePropBag(columns.flatMap((tag, i) => (row[i] === undefined ? [] : [[tag, row[i]!] as [number, PropValue]])));
     const restrictionOf = (w: WireRestriction | null) => {
       try {
@@ -210,10 +217,10 @@ export default defineActorKind<MailboxProtocol>({
       for (const t of tables.values()) t.table.invalidate();
       const durable = committed.then((c) => c.durable);
       // Table notifications: diff each open table once the write is visible, tell its owner after the flush.
-      void committed.then(() => {
+      void committed.then(async () => {
         const notes: { session: string; table: number; events: unknown[] }[] = [];
         for (const [id, t] of tables) {
-          const events = t.table.changes();
+          const events = await t.table.changes();
           if (events.length === 0) continue;
           const cols = t.table.getColumns();
           notes.push({
@@ -421,41 +428,39 @@ export default defineActorKind<MailboxProtocol>({
                 : new Table({
                     // A search folder's contents are its matches, each with its real parent folder.
                     ids: () => (kind === 'contents' && msgs.searches.criteria(folder) !== undefined ? msgs.searches.results(folder) : msgs.contents(folder, kind === 'associated')),
+                    page: kind === 'contents' && msgs.searches.criteria(folder) !== undefined ? undefined : (after, limit) => msgs.contentsPage(folder, kind === 'associated', after, limit),
                     row: (id) => (msgs.message(id) === undefined ? undefined : msgs.props(id, { blobs: false })),
                   });
             const id = nextTable++;
             tables.set(id, { session, table: t });
-            return { table: id, rows: t.rowCount() };
-          }),
+            return id;
+          }).then((id) => viewing(id, (t) => ({ table: id, rows: t.rowCount() }))),
         tableSetColumns: ({ table: id, tags }) => (table(id).setColumns(tags), null),
         tableSort: ({ table: id, keys, categories, expanded }) => (table(id).sort(keys, categories ?? 0, expanded ?? categories ?? 0), null),
         tableExpandRow: ({ table: id, category, maxRows }) =>
-          reading(() => {
-            const t = table(id);
+          viewing(id, (t) => {
             const r = t.expandRow(category, maxRows);
             return { expandedCount: r.expandedCount, ids: r.ids, rows: r.rows.map((row) => rowBag(t.getColumns(), row)) };
           }),
-        tableCollapseRow: ({ table: id, category }) => reading(() => table(id).collapseRow(category)),
+        tableCollapseRow: ({ table: id, category }) => viewing(id, (t) => t.collapseRow(category)),
         tableGetCollapseState: ({ table: id }) => table(id).getCollapseState(),
         tableSetCollapseState: ({ table: id, state }) => (table(id).setCollapseState(state), null),
         tableRestrict: ({ table: id, restriction }) => (table(id).restrict(restrictionOf(restriction)), null),
         tableQueryRows: ({ table: id, count, forward, advance }) =>
-          reading(() => {
-            const t = table(id);
+          viewing(id, (t) => {
             const r = t.queryRows(count, forward ?? true, advance ?? true);
             const cols = t.getColumns();
             return { ids: r.ids, sources: r.ids.map((x) => (x < 0 ? 0 : t.sourceId(x))), rows: r.rows.map((row) => rowBag(cols, row)), origin: r.origin };
           }),
-        tableSeek: ({ table: id, origin, count }) => reading(() => table(id).seek(origin, count)),
-        tableSeekInstanceKey: ({ table: id, instanceKey }) => reading(() => table(id).seekInstanceKey(instanceKey)),
-        tableSeekFractional: ({ table: id, numerator, denominator }) => reading(() => (table(id).seekFractional(numerator, denominator), null)),
-        tablePosition: ({ table: id }) => reading(() => table(id).position()),
-        tableCreateBookmark: ({ table: id }) => reading(() => ({ bookmark: table(id).createBookmark() })),
-        tableSeekBookmark: ({ table: id, bookmark, count }) => reading(() => table(id).seekBookmark(bookmark, count)),
+        tableSeek: ({ table: id, origin, count }) => viewing(id, (t) => t.seek(origin, count)),
+        tableSeekInstanceKey: ({ table: id, instanceKey }) => viewing(id, (t) => t.seekInstanceKey(instanceKey)),
+        tableSeekFractional: ({ table: id, numerator, denominator }) => viewing(id, (t) => (t.seekFractional(numerator, denominator), null)),
+        tablePosition: ({ table: id }) => viewing(id, (t) => t.position()),
+        tableCreateBookmark: ({ table: id }) => viewing(id, (t) => ({ bookmark: t.createBookmark() })),
+        tableSeekBookmark: ({ table: id, bookmark, count }) => viewing(id, (t) => t.seekBookmark(bookmark, count)),
         tableFreeBookmark: ({ table: id, bookmark }) => (table(id).freeBookmark(bookmark), null),
         tableFindRow: ({ table: id, restriction, origin, backward }) =>
-          reading(() => {
-            const t = table(id);
+          viewing(id, (t) => {
             const hit = t.findRow(restrictionOf(restriction)!, origin, backward ?? false);
             return hit === null ? null : { id: hit.id, row: rowBag(t.getColumns(), hit.row) };
           }),

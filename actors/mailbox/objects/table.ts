@@ -20,6 +20,8 @@ import type { PropValue } from '../../../storage/prop-types.js';
 export interface RowSource {
   /** Row ids in their natural order. */
   ids(): number[];
+  /** Row ids in pages (after the given id), so a large source can be read in slices. */
+  page?(after: number | null, limit: number): number[];
   /** All properties of a row (undefined when it vanished). */
   row(id: number): PropMap | undefined;
 }
@@ -57,6 +59,14 @@ interface Header {
 /** SeekRow origins (MS-OXCTABL 2.2.2.16.1). */
 export const Bookmark = { BEGINNING: 0, CURRENT: 1, END: 2 } as const;
 export type Origin = (typeof Bookmark)[keyof typeof Bookmark];
+
+/**
+ * Longest stretch (ms) a view build runs before yielding to the worker's event loop, so one large
+ * folder never stalls the other mailboxes on its worker.
+ */
+export const SLICE_MS = 5;
+const PAGE = 2048;
+const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** Rows one QueryRows may return at most; a client asking for more gets this many. */
 export const MAX_ROWS_PER_QUERY = 10_000;
@@ -105,6 +115,7 @@ export class Table {
     this.expandedLevels = expanded;
     this.expandState.clear();
     this.rows = null;
+    this.generation++;
     this.cursor = 0;
   }
 
@@ -112,22 +123,32 @@ export class Table {
   restrict(r: Restriction | null): void {
     this.restriction = r;
     this.rows = null;
+    this.generation++;
     this.cursor = 0;
   }
 
   /** The source changed: rows are rebuilt on next use; the cursor keeps its position. */
   invalidate(): void {
     this.rows = null;
+    this.generation++;
   }
 
-  /** What the client saw, by row: the projected columns, as text (set when rows were read). */
+  /**
+   * What the client saw: the row order when it last read rows (cheap: ids), and the projected
+   * columns of the rows it was actually sent (to tell a modified row). Building text for every row
+   * of a 100,000-row folder would stall the worker; rows never sent cannot look stale anyway.
+   */
   private seen: Map<number, string> | null = null;
   private seenOrder: number[] = [];
 
   private snapshot(): void {
-    const rows = this.materialize();
-    this.seen = new Map(rows.map((id) => [id, rowText(this.project(id))]));
-    this.seenOrder = [...rows];
+    this.seenOrder = [...this.materialize()];
+    this.seen ??= new Map();
+  }
+
+  private markSent(ids: readonly number[], rows: readonly (PropValue | undefined)[][]): void {
+    if (this.seen === null) return;
+    ids.forEach((id, i) => this.seen!.set(id, rowText(rows[i]!)));
   }
 
   /**
@@ -135,23 +156,41 @@ export class Table {
    * added (with the previous row's instance key), deleted and modified; for a categorized one, a
    * single table-changed. Empty when nothing visible changed or no rows were read yet.
    */
-  changes(): TableEvent[] {
+  async changes(): Promise<TableEvent[]> {
     if (this.seen === null || this.columns.length === 0) return [];
-    const before = this.seen;
+    const sent = this.seen;
     const beforeOrder = this.seenOrder;
     this.rows = null;
+    await this.prepare();
     this.snapshot();
-    const after = this.seen!;
-    const events: TableEvent[] = [];
+    const order = this.seenOrder;
     if (this.categories > 0) {
-      const same = beforeOrder.length === this.seenOrder.length && this.seenOrder.every((id, i) => id === beforeOrder[i] && before.get(id) === after.get(id));
+      const same = beforeOrder.length === order.length && order.every((id, i) => id === beforeOrder[i] && (!sent.has(id) || sent.get(id) === rowText(this.project(id))));
       return same ? [] : [{ type: 'tableChanged' }];
     }
-    for (const id of beforeOrder) if (!after.has(id)) events.push({ type: 'rowDeleted', instanceKey: instanceKey(id) });
-    this.seenOrder.forEach((id, i) => {
-      const prev = i === 0 ? null : instanceKey(this.seenOrder[i - 1]!);
-      if (!before.has(id)) events.push({ type: 'rowAdded', instanceKey: instanceKey(id), prevInstanceKey: prev, row: this.project(id) });
-      else if (before.get(id) !== after.get(id)) events.push({ type: 'rowModified', instanceKey: instanceKey(id), prevInstanceKey: prev, row: this.project(id) });
+    const events: TableEvent[] = [];
+    const now = new Set(order);
+    const was = new Set(beforeOrder);
+    for (const id of beforeOrder) {
+      if (!now.has(id)) {
+        events.push({ type: 'rowDeleted', instanceKey: instanceKey(id) });
+        sent.delete(id);
+      }
+    }
+    order.forEach((id, i) => {
+      const prev = i === 0 ? null : instanceKey(order[i - 1]!);
+      if (!was.has(id)) {
+        const row = this.project(id);
+        sent.set(id, rowText(row));
+        events.push({ type: 'rowAdded', instanceKey: instanceKey(id), prevInstanceKey: prev, row });
+      } else if (sent.has(id)) {
+        const row = this.project(id);
+        const text = rowText(row);
+        if (text !== sent.get(id)) {
+          sent.set(id, text);
+          events.push({ type: 'rowModified', instanceKey: instanceKey(id), prevInstanceKey: prev, row });
+        }
+      }
     });
     return events;
   }
@@ -163,6 +202,92 @@ export class Table {
     this.rows = null;
     this.cursor = 0;
     this.bookmarks.clear();
+  }
+
+  private generation = 0;
+
+  /**
+   * Builds the view's rows in slices of at most SLICE_MS, yielding between slices (reading,
+   * restricting and sorting a 100,000-row folder takes far longer than that). Categorized and
+   * multi-valued-instance views are still built in one go. Call before the row operations.
+   */
+  async prepare(): Promise<void> {
+    for (let attempt = 0; this.rows === null && attempt < 3; attempt++) {
+      if (this.categories > 0 || this.sortKeys.some((k) => (k.tag & MV_INSTANCE) !== 0) || this.source.page === undefined) {
+        this.materialize();
+        return;
+      }
+      const gen = this.generation;
+      let slice = performance.now();
+      const maybeYield = async () => {
+        if (performance.now() - slice >= SLICE_MS) {
+          await yieldNow();
+          slice = performance.now();
+        }
+      };
+      const ctx = new RestrictionContext();
+      // Only the sort keys are kept per row (normalized once), not whole property maps: less to
+      // compare, and far less for the garbage collector to walk.
+      const keys = this.sortKeys;
+      const loaded: { id: number; k: (PropValue | undefined)[]; n: number }[] = [];
+      let n = 0;
+      for (let after: number | null = null; ; ) {
+        const ids = this.source.page(after, PAGE);
+        if (ids.length === 0) break;
+        after = ids[ids.length - 1]!;
+        for (const id of ids) {
+          const props = this.source.row(id);
+          if (props !== undefined && (this.restriction === null || evaluate(this.restriction, mapRow(props), ctx))) {
+            loaded.push({ id, k: keys.map((key) => sortKeyOf(props.get(key.tag))), n: n++ });
+          }
+          if ((n & 31) === 0) await maybeYield();
+        }
+        await maybeYield();
+      }
+      let sorted = loaded;
+      if (keys.length > 0) {
+        const cmp = (a: (typeof loaded)[number], b: (typeof loaded)[number]) => {
+          for (let i = 0; i < keys.length; i++) {
+            const c = orderOfKeys(a.k[i], b.k[i]);
+            if (c !== 0) return keys[i]!.desc ? -c : c;
+          }
+          return a.n - b.n;
+        };
+        // Sorted runs small enough for one slice, then merged pairwise with yields.
+        let runs: (typeof loaded)[] = [];
+        for (let i = 0; i < loaded.length; i += 256) {
+          runs.push(loaded.slice(i, i + 256).sort(cmp));
+          await maybeYield();
+        }
+        while (runs.length > 1) {
+          const next: (typeof loaded)[] = [];
+          for (let r = 0; r < runs.length; r += 2) {
+            const a = runs[r]!;
+            const b = runs[r + 1];
+            if (b === undefined) {
+              next.push(a);
+              continue;
+            }
+            const out: typeof loaded = new Array(a.length + b.length);
+            let i = 0;
+            let j = 0;
+            let o = 0;
+            while (i < a.length || j < b.length) {
+              out[o++] = j >= b.length || (i < a.length && cmp(a[i]!, b[j]!) <= 0) ? a[i++]! : b[j++]!;
+              if ((o & 1023) === 0) await maybeYield();
+            }
+            next.push(out);
+          }
+          runs = next;
+        }
+        sorted = runs[0] ?? [];
+      }
+      if (gen !== this.generation) continue; // the view changed meanwhile: build again
+      this.instances.clear();
+      this.rows = sorted.map((r) => r.id);
+      if (this.cursor > this.rows.length) this.cursor = this.rows.length;
+    }
+    if (this.rows === null) this.materialize();
   }
 
   private materialize(): number[] {
@@ -362,7 +487,9 @@ export class Table {
     }
     if (advance) this.cursor = cursor;
     const origin: Origin = this.cursor === 0 ? Bookmark.BEGINNING : this.cursor >= rows.length ? Bookmark.END : Bookmark.CURRENT;
-    return { ids, rows: ids.map((id) => this.project(id)), origin };
+    const projected = ids.map((id) => this.project(id));
+    this.markSent(ids, projected);
+    return { ids, rows: projected, origin };
   }
 
   /** RopSeekRow: moves `count` rows from an origin; reports how many it moved and whether it hit an end. */
@@ -448,6 +575,20 @@ function instanceKey(id: number): Uint8Array {
   const b = Buffer.alloc(8);
   b.writeBigInt64LE(BigInt(id));
   return b;
+}
+
+/** A sort key normalized once: the first value of a multi-valued column, text in lower case. */
+function sortKeyOf(v: PropValue | undefined): PropValue | undefined {
+  const x = Array.isArray(v) ? v[0] : v;
+  return typeof x === 'string' ? x.toLocaleLowerCase('und') : x;
+}
+
+/** Orders two normalized sort keys: missing first. */
+function orderOfKeys(x: PropValue | undefined, y: PropValue | undefined): number {
+  if (x === undefined || y === undefined) return x === y ? 0 : x === undefined ? -1 : 1;
+  if (typeof x === 'string' && typeof y === 'string') return x === y ? 0 : x < y ? -1 : 1;
+  const c = compareValues(x, y);
+  return Number.isNaN(c) ? 0 : c;
 }
 
 /** A value as text for grouping (equal values group together, text without case). */

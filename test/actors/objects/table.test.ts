@@ -143,7 +143,7 @@ test('multi-valued instance sorts list a row once per value, also categorized; i
   t.deepEqual(cats, ['(none)', 'Blue', 'Red'], 'arranged by category: a message appears under each of its categories');
 });
 
-test('table notifications: rows added (after their previous row), modified and deleted; categorized tables say changed', (t) => {
+test('table notifications: rows added (after their previous row), modified and deleted; categorized tables say changed', async (t) => {
   const m = new Map<number, PropMap>([
     [1, new Map<number, PropValue>([[S, 'a']])],
     [3, new Map<number, PropValue>([[S, 'c']])],
@@ -151,10 +151,10 @@ test('table notifications: rows added (after their previous row), modified and d
   const tb = new Table({ ids: () => [...m.keys()], row: (id) => m.get(id) });
   tb.setColumns([S]);
   tb.sort([{ tag: S, desc: false }]);
-  t.deepEqual(tb.changes(), [], 'nothing to report before the client read rows');
+  t.deepEqual(await tb.changes(), [], 'nothing to report before the client read rows');
   tb.queryRows(10);
   m.set(2, new Map<number, PropValue>([[S, 'b']]));
-  const added = tb.changes();
+  const added = await tb.changes();
   t.is(added.length, 1);
   t.is(added[0]!.type, 'rowAdded');
   const key = (id: number) => Buffer.from(BigInt.asUintN(64, BigInt(id)).toString(16).padStart(16, '0'), 'hex').reverse().toString('hex');
@@ -164,12 +164,12 @@ test('table notifications: rows added (after their previous row), modified and d
     t.deepEqual(added[0]!.row, ['b']);
   }
   m.set(3, new Map<number, PropValue>([[S, 'C']]));
-  t.deepEqual(tb.changes().map((e) => e.type), ['rowModified'], 'a case-only change is a change');
+  t.deepEqual((await tb.changes()).map((e) => e.type), ['rowModified'], 'a case-only change is a change');
   m.delete(1);
-  t.deepEqual(tb.changes().map((e) => e.type), ['rowDeleted']);
-  t.deepEqual(tb.changes(), [], 'nothing new');
+  t.deepEqual((await tb.changes()).map((e) => e.type), ['rowDeleted']);
+  t.deepEqual(await tb.changes(), [], 'nothing new');
   tb.sort([{ tag: S, desc: false }], 1, 1);
   tb.queryRows(10);
   m.set(4, new Map<number, PropValue>([[S, 'd']]));
-  t.deepEqual(tb.changes(), [{ type: 'tableChanged' }]);
+  t.deepEqual(await tb.changes(), [{ type: 'tableChanged' }]);
 });
