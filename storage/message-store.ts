@@ -142,6 +142,15 @@ function isBlobbable(tag: number, v: PropValue): v is Uint8Array | string {
   return false;
 }
 
+/** A position in a sort index: [folder, assoc, kind, value, mid]. */
+export type IndexKey = [number, number, number, number, number];
+
+/** The per-folder sort indexes: which property each kind orders by. */
+export const SORT_INDEXES = [
+  { kind: 0, tag: propTag(0x0e06, PropType.PtypTime) }, // PidTagMessageDeliveryTime
+  { kind: 1, tag: propTag(0x3008, PropType.PtypTime) }, // PidTagLastModificationTime
+] as const;
+
 export class MessageStore {
   /** Search folders kept current by every message write (in the same transaction). */
   readonly searches: SearchFolders;
@@ -158,6 +167,38 @@ export class MessageStore {
       },
       (folder) => this.contents(folder),
     );
+  }
+
+  /** The index values of a message: delivery time (the stored one, else creation) and modification time, in ms. */
+  private indexValues(rec: MessageRecord): [number, number] {
+    const props = decodePropBag(Buffer.from(rec.props));
+    const dt = props.get(SORT_INDEXES[0].tag);
+    return [typeof dt === 'bigint' ? Number(dt / 10_000n - 11_644_473_600_000n) : rec.created, rec.modified];
+  }
+
+  private indexAdd(folder: number, mid: number, rec: MessageRecord): void {
+    const v = this.indexValues(rec);
+    for (const ix of SORT_INDEXES) this.db.sortIndex.putSync([folder, rec.assoc ? 1 : 0, ix.kind, v[ix.kind]!, mid], 1);
+  }
+
+  private indexRemove(folder: number, mid: number, rec: MessageRecord): void {
+    const v = this.indexValues(rec);
+    for (const ix of SORT_INDEXES) this.db.sortIndex.removeSync([folder, rec.assoc ? 1 : 0, ix.kind, v[ix.kind]!, mid]);
+  }
+
+  /**
+   * A page of a folder's messages in index order (ascending), after the given position; null
+   * when `tag` has no index. Positions are opaque index keys.
+   */
+  indexPage(folderId: number, assoc: boolean, tag: number, after: IndexKey | null, limit: number): { ids: number[]; last: IndexKey | null } | null {
+    const ix = SORT_INDEXES.find((x) => x.tag === tag);
+    if (ix === undefined) return null;
+    const a = assoc ? 1 : 0;
+    let keys = [...this.db.sortIndex.getKeys({ start: after ?? [folderId, a, ix.kind], end: [folderId, a, ix.kind + 1], limit: limit + 1 })] as IndexKey[];
+    // The start key is inclusive: skip the position we resume after.
+    if (after !== null && keys.length > 0 && keys[0]![3] === after[3] && keys[0]![4] === after[4]) keys = keys.slice(1);
+    keys = keys.slice(0, limit);
+    return { ids: keys.map((k) => k[4]), last: keys.length === 0 ? null : keys[keys.length - 1]! };
   }
 
   private touched(mid: number, folder: number): void {
@@ -250,6 +291,7 @@ export class MessageStore {
     };
     this.db.messages.putSync(mid, rec);
     this.db.contents.putSync([folderId, assoc ? 1 : 0, mid], 1);
+    this.indexAdd(folderId, mid, rec);
     this.db.changes.putSync(cn, { m: mid });
     this.countIn(folder, rec, 1);
     this.db.folders.putSync(folderId, folder);
@@ -397,6 +439,7 @@ export class MessageStore {
     }
     const folder = this.mbx.mustFolder(rec.folder);
     this.countIn(folder, rec, -1);
+    this.indexRemove(rec.folder, mid, rec);
     const props = this.props(mid);
     for (const t of COMPUTED) props.delete(t);
     for (const t of change.remove ?? []) props.delete(t);
@@ -430,6 +473,7 @@ export class MessageStore {
     this.countIn(folder, rec, 1);
     this.db.messages.putSync(mid, rec);
     this.db.folders.putSync(rec.folder, folder);
+    this.indexAdd(rec.folder, mid, rec);
     if (!rec.assoc) this.touched(mid, rec.folder);
     return { cn, uid: rec.uid, oldUid };
   }
@@ -479,6 +523,7 @@ export class MessageStore {
       }
       this.countIn(folder, rec, -1);
       this.db.contents.removeSync([folderId, rec.assoc ? 1 : 0, mid]);
+      this.indexRemove(folderId, mid, rec);
       this.db.changes.removeSync(rec.cn);
       if (rec.readCn !== rec.cn) this.db.changes.removeSync(rec.readCn);
       const cn = allocGlobcnt(this.db.meta);
@@ -603,6 +648,7 @@ export class MessageStore {
       if (!rec.assoc) rec.uid = folder.uidNext++;
       this.db.messages.putSync(mid, rec);
       this.db.contents.putSync([folderId, rec.assoc ? 1 : 0, mid], 1);
+      this.indexAdd(folderId, mid, rec);
       this.db.changes.putSync(rec.cn, { m: mid });
       this.countIn(folder, rec, 1);
       if (!rec.assoc) this.touched(mid, folderId);

@@ -36,6 +36,11 @@ export const KEYSPACES = {
   tombstones: 'tombstones',
   /** named property ↔ property id maps (both directions). */
   named: 'named',
+  /**
+   * [folder, assoc (0|1), index kind, value, message] → 1: per-folder sort indexes kept on write
+   * (kind 0: delivery time, 1: last modification time; values in ms).
+   */
+  sortIndex: 'sortIndex',
   /** [search folder GLOBCNT, message GLOBCNT] → 1: each search folder's matches (search-folders.ts). */
   search: 'search',
 } as const;

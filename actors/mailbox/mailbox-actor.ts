@@ -17,7 +17,7 @@ import { idsFromNames, namesFromIds, type PropertyName } from '../../storage/nam
 import { provisionEnv } from '../../storage/provision.js';
 import { backupEnv } from '../../storage/backup.js';
 import { FolderType, Tag } from '../../storage/prop-tags.js';
-import { MessageStore, type ChangesSince, type MessageIn } from '../../storage/message-store.js';
+import { MessageStore, type ChangesSince, type IndexKey, type MessageIn } from '../../storage/message-store.js';
 import { MessageInstances } from './objects/message-instances.js';
 import { Table, type Origin, type SortKey } from './objects/table.js';
 import { fromWireRestriction, type WireRestriction } from '../../storage/restriction.js';
@@ -429,6 +429,10 @@ export default defineActorKind<MailboxProtocol>({
                     // A search folder's contents are its matches, each with its real parent folder.
                     ids: () => (kind === 'contents' && msgs.searches.criteria(folder) !== undefined ? msgs.searches.results(folder) : msgs.contents(folder, kind === 'associated')),
                     page: kind === 'contents' && msgs.searches.criteria(folder) !== undefined ? undefined : (after, limit) => msgs.contentsPage(folder, kind === 'associated', after, limit),
+                    indexPage:
+                      kind === 'contents' && msgs.searches.criteria(folder) !== undefined
+                        ? undefined
+                        : (tag, after, limit) => msgs.indexPage(folder, kind === 'associated', tag, (after as IndexKey | null) ?? null, limit),
                     row: (id) => (msgs.message(id) === undefined ? undefined : msgs.props(id, { blobs: false })),
                   });
             const id = nextTable++;

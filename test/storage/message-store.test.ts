@@ -314,3 +314,25 @@ test('search folders: criteria over scope (recursive), kept current by every wri
   t.is(await env.write(() => codeOf(() => msgs.searches.setCriteria(s.inbox, criteria))), 'ecNotSearchFolder');
   t.is(await env.write(() => codeOf(() => msgs.searches.setCriteria(sf.id, { ...criteria, scope: [sf.id] }))), 'ecInvalidParam');
 });
+
+test('per-folder delivery-time and modification-time indexes follow every write', async (t) => {
+  const { env, msgs, s } = await setup(t);
+  const DT = propTag(0x0e06, PropType.PtypTime);
+  const { dateToFiletime } = await import('../../storage/prop-types.js');
+  const at = (iso: string) => dateToFiletime(new Date(iso));
+  const a = await env.write(() => msgs.create(s.inbox, { props: mail('a', [[DT, at('2026-01-03T00:00:00Z')]]) }));
+  const b = await env.write(() => msgs.create(s.inbox, { props: mail('b', [[DT, at('2026-01-01T00:00:00Z')]]) }));
+  const c = await env.write(() => msgs.create(s.inbox, { props: mail('c', [[DT, at('2026-01-02T00:00:00Z')]]) }));
+  const all = (tag: number) => {
+    const out: number[] = [];
+    for (let p = msgs.indexPage(s.inbox, false, tag, null, 2); p !== null && p.ids.length > 0; p = p.last === null ? null : msgs.indexPage(s.inbox, false, tag, p.last, 2)) out.push(...p.ids);
+    return out;
+  };
+  t.deepEqual(all(DT), [b.mid, c.mid, a.mid], 'by delivery time, read in pages');
+  await env.write(() => msgs.update(b.mid, { set: mail('b', [[DT, at('2026-02-01T00:00:00Z')]]) }));
+  t.deepEqual(all(DT), [c.mid, a.mid, b.mid], 'an update moves its entry');
+  await env.write(() => msgs.delete(s.inbox, [c.mid], true));
+  t.deepEqual(all(DT), [a.mid, b.mid], 'a delete removes it');
+  t.is(msgs.indexPage(s.inbox, false, Tag.PidTagSubject, null, 10), null, 'no index for other columns');
+  t.is(all(propTag(0x3008, PropType.PtypTime)).length, 2);
+});

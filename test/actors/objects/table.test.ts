@@ -173,3 +173,21 @@ test('table notifications: rows added (after their previous row), modified and d
   m.set(4, new Map<number, PropValue>([[S, 'd']]));
   t.deepEqual(await tb.changes(), [{ type: 'tableChanged' }]);
 });
+
+test('a view sorted on one indexed column is read from the index: no row loads, no sort', async (t) => {
+  const order = [5, 3, 9, 1];
+  let loads = 0;
+  const DT = 0x0e060040;
+  const tb = new Table({
+    ids: () => [1, 3, 5, 9],
+    page: () => [],
+    row: (id) => (loads++, new Map<number, PropValue>([[S, `m${id}`]])),
+    indexPage: (tag, after, limit) => (tag !== DT ? null : after === null ? { ids: order.slice(0, limit), last: order.length } : { ids: [], last: null }),
+  });
+  tb.setColumns([S]);
+  tb.sort([{ tag: DT, desc: true }]);
+  await tb.prepare();
+  t.is(loads, 0);
+  t.is(tb.indexedBuilds, 1);
+  t.deepEqual(tb.queryRows(10).ids, [1, 9, 3, 5], 'descending: the index read backwards');
+});
