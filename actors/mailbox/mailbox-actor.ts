@@ -434,11 +434,15 @@ export default defineActorKind<MailboxProtocol>({
                         ? undefined
                         : (tag, after, limit) => msgs.indexPage(folder, kind === 'associated', tag, (after as IndexKey | null) ?? null, limit),
                     row: (id) => (msgs.message(id) === undefined ? undefined : msgs.props(id, { blobs: false })),
+                    rowLite: (id) => (msgs.message(id) === undefined ? undefined : msgs.props(id, { blobs: false, ids: false })),
                   });
             const id = nextTable++;
             tables.set(id, { session, table: t });
-            return id;
-          }).then((id) => viewing(id, (t) => ({ table: id, rows: t.rowCount() }))),
+            // The row count comes from the folder's counters: opening a view builds nothing yet.
+            const f = store.folder(folder)!;
+            const count = kind === 'hierarchy' ? f.children : kind === 'associated' ? f.assoc : msgs.searches.criteria(folder) !== undefined ? msgs.searches.results(folder).length : f.content;
+            return { table: id, rows: count };
+          }),
         tableSetColumns: ({ table: id, tags }) => (table(id).setColumns(tags), null),
         tableSort: ({ table: id, keys, categories, expanded }) => (table(id).sort(keys, categories ?? 0, expanded ?? categories ?? 0), null),
         tableExpandRow: ({ table: id, category, maxRows }) =>

@@ -29,6 +29,11 @@ export interface RowSource {
   indexPage?(tag: number, after: unknown, limit: number): { ids: number[]; last: unknown } | null;
   /** All properties of a row (undefined when it vanished). */
   row(id: number): PropMap | undefined;
+  /**
+   * The row's properties for sorting and restricting, when cheaper than row() (without entry ids
+   * and other derived binaries). Restrictions on those columns then see them missing.
+   */
+  rowLite?(id: number): PropMap | undefined;
 }
 
 export interface SortKey {
@@ -261,8 +266,9 @@ export class Table {
         const ids = this.source.page(after, PAGE);
         if (ids.length === 0) break;
         after = ids[ids.length - 1]!;
+        const load = this.source.rowLite ?? this.source.row;
         for (const id of ids) {
-          const props = this.source.row(id);
+          const props = load.call(this.source, id);
           if (props !== undefined && (this.restriction === null || evaluate(this.restriction, mapRow(props), ctx))) {
             loaded.push({ id, k: keys.map((key) => sortKeyOf(props.get(key.tag))), n: n++ });
           }
@@ -325,8 +331,9 @@ export class Table {
     // example, arrange by categories); each instance gets its own row id.
     const mvi = this.sortKeys.find((k) => (k.tag & MV_INSTANCE) !== 0);
     this.instances.clear();
+    const load = this.source.rowLite ?? this.source.row;
     for (const id of this.source.ids()) {
-      const props = this.source.row(id);
+      const props = load.call(this.source, id);
       if (props === undefined) continue;
       if (this.restriction !== null && !evaluate(this.restriction, mapRow(props), ctx)) continue;
       if (mvi === undefined) {
