@@ -357,3 +357,34 @@ test('table notifications reach the owning session through the change events', a
   await sleep(30);
   t.is(notes.length, 1, 'a change outside the columns shown is not a row change');
 });
+
+test('Reminders: a message that gains a reminder appears in the search folder table and raises a row notification', async (t) => {
+  const { sys } = await setup(t);
+  const a = mbx('pia@example.test');
+  await sys.call(a, 'provision', who);
+  const { special } = await sys.call(a, 'logonInfo', null);
+  const [lid] = await sys.call(a, 'idsFromNames', { names: [{ guid: '00062008-0000-0000-c000-000000000046', lid: 0x8503 }], create: true }); // PidLidReminderSet
+  const reminderSet = ((lid! << 16) | 0x000b) >>> 0;
+  const { toWireRestriction, RelOp } = await import('../../storage/restriction.js');
+  await sys.call(a, 'setSearchCriteria', {
+    folder: special.reminders,
+    restriction: toWireRestriction({ type: 'property', relop: RelOp.EQ, tag: reminderSet, value: true }),
+    scope: [special.ipmSubtree],
+    recursive: true,
+  });
+  const { table } = await sys.call(a, 'openTable', { session: 'outlook', folder: special.reminders, kind: 'contents' });
+  await sys.call(a, 'tableSetColumns', { table, tags: [Tag.PidTagSubject] });
+  t.deepEqual((await sys.call(a, 'tableQueryRows', { table, count: 10 })).rows, []);
+  const notes: { table: number; events: { type: string }[] }[] = [];
+  sys.subscribe(a, (topic, data) => {
+    if (topic === 'tableNotify') notes.push(data as (typeof notes)[number]);
+  });
+  const m = await sys.call(a, 'createMessage', { folder: special.calendar, props: encodePropBag([[Tag.PidTagSubject, 'Dentist'], [reminderSet, false]]) });
+  await sleep(30);
+  t.deepEqual(notes, [], 'no reminder yet: nothing in the search folder');
+  await sys.call(a, 'setFlagProps', { mid: m.mid, set: encodePropBag([[reminderSet, true]]) });
+  await sleep(30);
+  t.deepEqual(notes.map((n) => [n.table, n.events.map((e) => e.type)]), [[table, ['rowAdded']]]);
+  await sys.call(a, 'tableSeek', { table, origin: 0, count: 0 });
+  t.deepEqual((await sys.call(a, 'tableQueryRows', { table, count: 10 })).rows.map((r) => decodePropBag(Buffer.from(r)).get(Tag.PidTagSubject)), ['Dentist']);
+});

@@ -39,6 +39,12 @@ export interface RowSource {
 export interface SortKey {
   tag: number;
   desc: boolean;
+  /**
+   * On the key right after the category keys: order the categories by the largest (MaxCategory)
+   * or smallest (MinCategory) value of this column among their rows (MS-OXCTABL
+   * TABLE_SORT_CATEG_MAX / _MIN), as a conversation view ordered by its newest message does.
+   */
+  category?: 'max' | 'min';
 }
 
 /** PidTagRowType values (MS-OXCTABL 2.2.1.3). */
@@ -362,9 +368,33 @@ export class Table {
         return a.n - b.n; // stable
       });
     }
-    this.rows = this.categories === 0 ? loaded.map((r) => r.id) : this.categorize(loaded);
+    this.rows = this.categories === 0 ? loaded.map((r) => r.id) : this.categorize(this.orderCategories(loaded));
     if (this.cursor > this.rows.length) this.cursor = this.rows.length;
     return this.rows;
+  }
+
+  /**
+   * MaxCategory / MinCategory: reorders the top-level groups by the aggregate of the key that
+   * follows the category keys; rows keep their order inside each group.
+   */
+  private orderCategories<T extends { props: PropMap }>(sorted: T[]): T[] {
+    const agg = this.sortKeys[this.categories];
+    if (agg?.category === undefined || this.categories === 0) return sorted;
+    const top = this.sortKeys[0]!;
+    const groups: { key: string; rows: T[]; best: PropValue | undefined }[] = [];
+    for (const r of sorted) {
+      const key = keyText(r.props.get(top.tag));
+      let g = groups[groups.length - 1];
+      if (g === undefined || g.key !== key) groups.push((g = { key, rows: [], best: undefined }));
+      g.rows.push(r);
+      const v = sortKeyOf(r.props.get(agg.tag));
+      if (v !== undefined && (g.best === undefined || orderOfKeys(v, g.best) * (agg.category === 'max' ? 1 : -1) > 0)) g.best = v;
+    }
+    groups.sort((a, b) => {
+      const c = orderOfKeys(a.best, b.best);
+      return agg.desc ? -c : c;
+    });
+    return groups.flatMap((g) => g.rows);
   }
 
   private isExpanded(h: Header): boolean {

@@ -191,3 +191,21 @@ test('a view sorted on one indexed column is read from the index: no row loads, 
   t.is(tb.indexedBuilds, 1);
   t.deepEqual(tb.queryRows(10).ids, [1, 9, 3, 5], 'descending: the index read backwards');
 });
+
+test('MaxCategory: conversations ordered by their newest message', (t) => {
+  const TOPIC = 0x0070001f;
+  const DT = 0x0e060040;
+  const m = new Map<number, PropMap>([
+    [1, new Map<number, PropValue>([[TOPIC, 'alpha'], [DT, 100n], [S, 'a-old']])],
+    [2, new Map<number, PropValue>([[TOPIC, 'beta'], [DT, 300n], [S, 'b-new']])],
+    [3, new Map<number, PropValue>([[TOPIC, 'alpha'], [DT, 500n], [S, 'a-newest']])],
+    [4, new Map<number, PropValue>([[TOPIC, 'gamma'], [DT, 200n], [S, 'g']])],
+  ]);
+  const tb = new Table({ ids: () => [...m.keys()], row: (id) => m.get(id) });
+  tb.setColumns([S]);
+  tb.sort([{ tag: TOPIC, desc: false }, { tag: DT, desc: true, category: 'max' }], 1, 1);
+  const leaves = tb.queryRows(20).rows.map((r) => r[0]).filter((x) => x !== undefined);
+  t.deepEqual(leaves, ['a-newest', 'a-old', 'b-new', 'g'], 'alpha (newest 500) first, then beta (300), then gamma (200)');
+  tb.sort([{ tag: TOPIC, desc: false }, { tag: DT, desc: false, category: 'min' }], 1, 1);
+  t.deepEqual(tb.queryRows(20).rows.map((r) => r[0]).filter((x) => x !== undefined), ['a-old', 'a-newest', 'g', 'b-new'], 'MinCategory ascending: alpha (100), gamma (200), beta (300)');
+});
