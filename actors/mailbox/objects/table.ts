@@ -226,12 +226,12 @@ export class Table {
 
   /**
    * Builds the view's rows in slices of at most SLICE_MS, yielding between slices (reading,
-   * restricting and sorting a 100,000-row folder takes far longer than that). Categorized and
-   * multi-valued-instance views are still built in one go. Call before the row operations.
+   * restricting and sorting a 100,000-row folder takes far longer than that). Grouping the sorted
+   * rows of a categorized view into headers is one pass at the end. Call before the row operations.
    */
   async prepare(): Promise<void> {
     for (let attempt = 0; this.rows === null && attempt < 3; attempt++) {
-      if (this.categories > 0 || this.sortKeys.some((k) => (k.tag & MV_INSTANCE) !== 0) || this.source.page === undefined) {
+      if (this.source.page === undefined) {
         this.materialize();
         return;
       }
@@ -266,8 +266,13 @@ export class Table {
       // Only the sort keys are kept per row (normalized once), not whole property maps: less to
       // compare, and far less for the garbage collector to walk.
       const keys = this.sortKeys;
-      const loaded: { id: number; k: (PropValue | undefined)[]; n: number }[] = [];
+      const mvi = keys.find((k) => (k.tag & MV_INSTANCE) !== 0);
+      // Categorized and multi-valued-instance views need the rows' properties afterwards.
+      const keepProps = this.categories > 0 || mvi !== undefined;
+      const loaded: { id: number; k: (PropValue | undefined)[]; n: number; props: PropMap | null }[] = [];
+      const instances = new Map<number, { id: number; props: PropMap }>();
       let n = 0;
+      const add = (id: number, props: PropMap) => loaded.push({ id, k: keys.map((key) => sortKeyOf(props.get(key.tag))), n: n++, props: keepProps ? props : null });
       for (let after: number | null = null; ; ) {
         const ids = this.source.page(after, PAGE);
         if (ids.length === 0) break;
@@ -276,7 +281,21 @@ export class Table {
         for (const id of ids) {
           const props = load.call(this.source, id);
           if (props !== undefined && (this.restriction === null || evaluate(this.restriction, mapRow(props), ctx))) {
-            loaded.push({ id, k: keys.map((key) => sortKeyOf(props.get(key.tag))), n: n++ });
+            if (mvi === undefined) add(id, props);
+            else {
+              // One row per value of the multi-valued column, each with its own row id.
+              const values = props.get((mvi.tag & ~MV_INSTANCE) >>> 0);
+              const list = Array.isArray(values) && values.length > 0 ? values : [undefined];
+              list.forEach((value, k) => {
+                const vid = INSTANCE_ID_BASE + instances.size;
+                const view = new Map(props);
+                if (value === undefined) view.delete(mvi.tag);
+                else view.set(mvi.tag, value);
+                view.set(PidTagInstanceNum, k);
+                instances.set(vid, { id, props: view });
+                add(vid, view);
+              });
+            }
           }
           if ((n & 31) === 0) await maybeYield();
         }
@@ -322,7 +341,8 @@ export class Table {
       }
       if (gen !== this.generation) continue; // the view changed meanwhile: build again
       this.instances.clear();
-      this.rows = sorted.map((r) => r.id);
+      for (const [k, v] of instances) this.instances.set(k, v);
+      this.rows = this.categories === 0 ? sorted.map((r) => r.id) : this.categorize(this.orderCategories(sorted as { id: number; props: PropMap }[]));
       if (this.cursor > this.rows.length) this.cursor = this.rows.length;
     }
     if (this.rows === null) this.materialize();

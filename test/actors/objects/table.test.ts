@@ -209,3 +209,36 @@ test('MaxCategory: conversations ordered by their newest message', (t) => {
   tb.sort([{ tag: TOPIC, desc: false }, { tag: DT, desc: false, category: 'min' }], 1, 1);
   t.deepEqual(tb.queryRows(20).rows.map((r) => r[0]).filter((x) => x !== undefined), ['a-old', 'a-newest', 'g', 'b-new'], 'MinCategory ascending: alpha (100), gamma (200), beta (300)');
 });
+
+test('sliced builds give the same categorized and multi-valued-instance views as one-go builds', async (t) => {
+  const { MV_INSTANCE, PidTagRowType, PidTagDepth } = await import('../../../actors/mailbox/objects/table.js');
+  const KEYWORDS = 0x8001101f;
+  const CAT = 0x6611001f;
+  const m = new Map<number, PropMap>();
+  for (let i = 1; i <= 500; i++) {
+    m.set(i, new Map<number, PropValue>([[S, `s${(i * 37) % 101}`], [CAT, `c${i % 7}`], [KEYWORDS, i % 3 === 0 ? [] : [`k${i % 5}`, `k${i % 4}`]], [Tag.PidTagMessageFlags, i % 2]]));
+  }
+  const ids = [...m.keys()];
+  const make = (paged: boolean) =>
+    new Table({
+      ids: () => ids,
+      row: (id) => m.get(id),
+      ...(paged ? { page: (after: number | null, limit: number) => ids.filter((x) => after === null || x > after).slice(0, limit) } : {}),
+    });
+  const views: [string, (tb: Table) => void][] = [
+    ['categorized 2 levels', (tb) => tb.sort([{ tag: CAT, desc: false }, { tag: S, desc: true }, { tag: Tag.PidTagMessageFlags, desc: false }], 2, 1)],
+    ['multi-valued instances', (tb) => tb.sort([{ tag: (KEYWORDS | MV_INSTANCE) >>> 0, desc: false }, { tag: S, desc: false }])],
+    ['categorized by instance', (tb) => tb.sort([{ tag: (KEYWORDS | MV_INSTANCE) >>> 0, desc: false }, { tag: S, desc: false }], 1, 1)],
+  ];
+  for (const [name, apply] of views) {
+    const out: unknown[] = [];
+    for (const paged of [false, true]) {
+      const tb = make(paged);
+      tb.setColumns([S, CAT, (KEYWORDS | MV_INSTANCE) >>> 0, PidTagRowType, PidTagDepth]);
+      apply(tb);
+      await tb.prepare();
+      out.push(tb.queryRows(5000).rows);
+    }
+    t.deepEqual(out[1], out[0], name);
+  }
+});
