@@ -281,21 +281,7 @@ export class Table {
         for (const id of ids) {
           const props = load.call(this.source, id);
           if (props !== undefined && (this.restriction === null || evaluate(this.restriction, mapRow(props), ctx))) {
-            if (mvi === undefined) add(id, props);
-            else {
-              // One row per value of the multi-valued column, each with its own row id.
-              const values = props.get((mvi.tag & ~MV_INSTANCE) >>> 0);
-              const list = Array.isArray(values) && values.length > 0 ? values : [undefined];
-              list.forEach((value, k) => {
-                const vid = INSTANCE_ID_BASE + instances.size;
-                const view = new Map(props);
-                if (value === undefined) view.delete(mvi.tag);
-                else view.set(mvi.tag, value);
-                view.set(PidTagInstanceNum, k);
-                instances.set(vid, { id, props: view });
-                add(vid, view);
-              });
-            }
+            this.expandInstances(id, props, mvi, instances, add);
           }
           if ((n & 31) === 0) await maybeYield();
         }
@@ -348,13 +334,34 @@ export class Table {
     if (this.rows === null) this.materialize();
   }
 
+  /**
+   * The rows one stored row stands for: itself, or with a sort key carrying MV_INSTANCE on a
+   * multi-valued column, one row per value (for example, arranged by categories), each with its
+   * own row id registered in `instances`.
+   */
+  private expandInstances(id: number, props: PropMap, mvi: SortKey | undefined, instances: Map<number, { id: number; props: PropMap }>, add: (rowId: number, props: PropMap) => void): void {
+    if (mvi === undefined) {
+      add(id, props);
+      return;
+    }
+    const values = props.get((mvi.tag & ~MV_INSTANCE) >>> 0);
+    const list = Array.isArray(values) && values.length > 0 ? values : [undefined];
+    list.forEach((value, k) => {
+      const vid = INSTANCE_ID_BASE + instances.size;
+      const view = new Map(props);
+      if (value === undefined) view.delete(mvi.tag);
+      else view.set(mvi.tag, value);
+      view.set(PidTagInstanceNum, k);
+      instances.set(vid, { id, props: view });
+      add(vid, view);
+    });
+  }
+
   private materialize(): number[] {
     if (this.rows !== null) return this.rows;
     const ctx = new RestrictionContext();
     const loaded: { id: number; props: PropMap; n: number }[] = [];
     let n = 0;
-    // A sort key with MV_INSTANCE on a multi-valued column lists a row once per value (for
-    // example, arrange by categories); each instance gets its own row id.
     const mvi = this.sortKeys.find((k) => (k.tag & MV_INSTANCE) !== 0);
     this.instances.clear();
     const load = this.source.rowLite ?? this.source.row;
@@ -362,21 +369,7 @@ export class Table {
       const props = load.call(this.source, id);
       if (props === undefined) continue;
       if (this.restriction !== null && !evaluate(this.restriction, mapRow(props), ctx)) continue;
-      if (mvi === undefined) {
-        loaded.push({ id, props, n: n++ });
-        continue;
-      }
-      const values = props.get((mvi.tag & ~MV_INSTANCE) >>> 0);
-      const list = Array.isArray(values) && values.length > 0 ? values : [undefined];
-      list.forEach((value, k) => {
-        const vid = INSTANCE_ID_BASE + this.instances.size;
-        const view = new Map(props);
-        if (value === undefined) view.delete(mvi.tag);
-        else view.set(mvi.tag, value);
-        view.set(PidTagInstanceNum, k);
-        this.instances.set(vid, { id, props: view });
-        loaded.push({ id: vid, props: view, n: n++ });
-      });
+      this.expandInstances(id, props, mvi, this.instances, (rowId, p) => loaded.push({ id: rowId, props: p, n: n++ }));
     }
     if (this.sortKeys.length > 0) {
       const keys = this.sortKeys;
