@@ -71,8 +71,28 @@ export class SearchFolders {
     return evaluate(fromWireRestriction(c.restriction), mapRow(v.props, { recipients: v.recipients, attachments: v.attachments }));
   }
 
-  /** RopSetSearchCriteria: stores the criteria and (re)computes the matches. */
-  setCriteria(folder: number, c: SearchCriteria): number {
+  /**
+   * The matches of criteria over their scope, computed outside any write transaction in slices
+   * of at most `sliceMs`, yielding between slices (a large scope must not stall the worker).
+   * The caller then stores them with setCriteria(folder, c, matches).
+   */
+  async evaluateSliced(folder: number, c: SearchCriteria, sliceMs: number): Promise<number[]> {
+    this.validate(folder, c);
+    const out: number[] = [];
+    let slice = performance.now();
+    for (const f of this.scopeOf(c)) {
+      for (const mid of this.contents(f)) {
+        if (this.matches(c, mid)) out.push(mid);
+        if (performance.now() - slice >= sliceMs) {
+          await new Promise((r) => setImmediate(r));
+          slice = performance.now();
+        }
+      }
+    }
+    return out;
+  }
+
+  private validate(folder: number, c: SearchCriteria): void {
     const rec = this.mbx.mustFolder(folder);
     if (rec.type !== FolderType.FOLDER_SEARCH) throw actorError('ecNotSearchFolder', 'criteria can only be set on a search folder');
     for (const f of c.scope) {
@@ -87,9 +107,21 @@ export class SearchFolders {
         throw actorError('ecTooComplex', (err as Error).message);
       }
     }
+  }
+
+  /**
+   * RopSetSearchCriteria: stores the criteria and the matches (computed here unless given, as
+   * evaluateSliced gives them), in the caller's write transaction.
+   */
+  setCriteria(folder: number, c: SearchCriteria, precomputed?: readonly number[]): number {
+    this.validate(folder, c);
     this.db.meta.putSync(['search', folder], c);
     if (!this.list().includes(folder)) this.db.meta.putSync('searchFolders', [...this.list(), folder]);
     for (const { key } of this.db.search.getRange({ start: [folder], end: [folder + 1] })) this.db.search.removeSync(key);
+    if (precomputed !== undefined) {
+      for (const mid of precomputed) this.db.search.putSync([folder, mid], 1);
+      return precomputed.length;
+    }
     let n = 0;
     for (const f of this.scopeOf(c)) {
       for (const mid of this.contents(f)) {

@@ -19,7 +19,7 @@ import { backupEnv } from '../../storage/backup.js';
 import { FolderType, Tag } from '../../storage/prop-tags.js';
 import { MessageStore, type ChangesSince, type IndexKey, type MessageIn } from '../../storage/message-store.js';
 import { MessageInstances } from './objects/message-instances.js';
-import { Table, type Origin, type SortKey } from './objects/table.js';
+import { SLICE_MS, Table, type Origin, type SortKey } from './objects/table.js';
 import { fromWireRestriction, type WireRestriction } from '../../storage/restriction.js';
 import type { SearchCriteria } from '../../storage/search-folders.js';
 import type { PropValue } from '../../storage/prop-types.js';
@@ -416,8 +416,15 @@ export default defineActorKind<MailboxProtocol>({
           }
           return { released };
         },
-        setSearchCriteria: ({ folder, restriction, scope, recursive }) =>
-          durably(({ msgs }) => ({ matches: msgs.searches.setCriteria(folder, { restriction, scope, recursive }) })),
+        async setSearchCriteria({ folder, restriction, scope, recursive }) {
+          // Evaluated in 5 ms slices while this mailbox's other messages wait (its state cannot
+          // change underneath) and the other mailboxes on the worker go on; then stored at once.
+          const { env, msgs } = need();
+          await env.idle();
+          const c = { restriction, scope, recursive };
+          const matches = await msgs.searches.evaluateSliced(folder, c, SLICE_MS);
+          return durably(({ msgs: m }) => ({ matches: m.searches.setCriteria(folder, c, matches) }));
+        },
         getSearchCriteria: ({ folder }) => reading(({ msgs }) => ({ criteria: msgs.searches.criteria(folder) ?? null, state: msgs.searches.state(folder) })),
         openTable: ({ session, folder, kind }) =>
           reading(({ store, msgs }) => {

@@ -297,6 +297,7 @@ test('search folders: criteria over scope (recursive), kept current by every wri
   await env.write(() => msgs.create(s.inbox, { props: mail('no flag') }));
   const sf = await env.write(() => mbx.createFolder(s.finder, 'Flagged', { type: FolderType.FOLDER_SEARCH }));
   const criteria = { restriction: toWireRestriction({ type: 'property', relop: 4, tag: PidTagReplyRequested, value: true }), scope: [s.inbox], recursive: true };
+  t.deepEqual(await msgs.searches.evaluateSliced(sf.id, criteria, 5), [pre.mid], 'the sliced evaluation finds the same');
   t.is(await env.write(() => msgs.searches.setCriteria(sf.id, criteria)), 1, 'existing matches found when the criteria are set');
   t.deepEqual(msgs.searches.results(sf.id), [pre.mid]);
   t.is(msgs.message(pre.mid)!.folder, sub.id, 'the match keeps its real parent folder');
