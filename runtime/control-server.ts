@@ -40,6 +40,11 @@ export class ControlServer {
   }
 }
 
+/** Refuses to go on when another live server answers on this control socket (same data folder). */
+export async function assertNoOtherServer(path: string): Promise<void> {
+  if (existsSync(path) && (await isLive(path))) throw new Error(`another server is running with this data folder (control socket ${path} answers)`);
+}
+
 function isLive(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);

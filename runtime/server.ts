@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ActorSystem } from './actor-system.js';
 import { CpuPool } from './cpu-pool.js';
-import { ControlServer } from './control-server.js';
+import { ControlServer, assertNoOtherServer } from './control-server.js';
 import { cpuPoolThreads, loadConfig, partitions, workerCount, type CliFlags, type Config, type LoadedConfig } from './config.js';
 import { renderPrometheus, runtimeSamples } from './metrics.js';
 import { actorRef } from './actor.js';
@@ -55,6 +55,10 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
   } catch (err) {
     throw new Error(`server.data_dir: cannot use ${dataDir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+  const controlPath = config.control.socket !== '' ? config.control.socket : join(dataDir, 'control.sock');
+  // First of all: a second server on the same data folder would corrupt it. Refuse before
+  // touching anything (and before any port could fail for another reason).
+  await assertNoOtherServer(controlPath);
   const hostname = config.server.hostname !== '' ? config.server.hostname : osHostname();
   const tls = await loadTlsIdentity(config, hostname);
   if (tls.source === 'generated') log.info({ cert: tls.certPath, sha256: tls.fingerprint256 }, 'generated a self-signed TLS certificate');
@@ -195,7 +199,7 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
   };
   let control: ControlServer;
   try {
-    control = await ControlServer.listen(config.control.socket !== '' ? config.control.socket : join(dataDir, 'control.sock'), onControl, log);
+    control = await ControlServer.listen(controlPath, onControl, log);
   } catch (err) {
     await Promise.allSettled([listeners.close(), system.shutdown(), pool.close(), dir.close()]);
     throw err;
