@@ -328,7 +328,9 @@ export class Table {
       if (gen !== this.generation) continue; // the view changed meanwhile: build again
       this.instances.clear();
       for (const [k, v] of instances) this.instances.set(k, v);
-      this.rows = this.categories === 0 ? sorted.map((r) => r.id) : this.categorize(this.orderCategories(sorted as { id: number; props: PropMap }[]));
+      const rows = this.categories === 0 ? sorted.map((r) => r.id) : await this.categorizeSliced(this.orderCategories(sorted as { id: number; props: PropMap }[]));
+      if (gen !== this.generation) continue; // changed while grouping: build again
+      this.rows = rows;
       if (this.cursor > this.rows.length) this.cursor = this.rows.length;
     }
     if (this.rows === null) this.materialize();
@@ -414,8 +416,28 @@ export class Table {
     return this.expandState.get(h.key) ?? h.depth < this.expandedLevels;
   }
 
-  /** Builds headers over the sorted rows and returns the visible entries (headers negative). */
+  
+  /** Groups sorted rows into headers in one go (see categorizeSteps). */
   private categorize(sorted: { id: number; props: PropMap }[]): number[] {
+    const steps = this.categorizeSteps(sorted);
+    for (let r = steps.next(); ; r = steps.next()) if (r.done === true) return r.value;
+  }
+
+  /** The same, yielding to the event loop whenever a slice's time is up. */
+  private async categorizeSliced(sorted: { id: number; props: PropMap }[]): Promise<number[]> {
+    const steps = this.categorizeSteps(sorted);
+    let slice = performance.now();
+    for (let r = steps.next(); ; r = steps.next()) {
+      if (r.done === true) return r.value;
+      if (performance.now() - slice >= SLICE_MS) {
+        await yieldNow();
+        slice = performance.now();
+      }
+    }
+  }
+
+  /** Builds headers over the sorted rows and returns the visible entries (headers negative); pauses every 256 rows. */
+  private *categorizeSteps(sorted: { id: number; props: PropMap }[]): Generator<void, number[], void> {
     const headers = new Map<number, Header>();
     const visible: number[] = [];
     const open: (Header | null)[] = [];
@@ -442,6 +464,7 @@ export class Table {
         if (typeof flags === 'number' && (flags & 1) === 0) h.unread++;
       }
       leafParent.set(r.id, open[this.categories - 1]!.key);
+      if ((leafParent.size & 255) === 0) yield;
     }
     this.headers = headers;
     const shown = (key: number | null): boolean => {
@@ -458,6 +481,7 @@ export class Table {
       }
       lastHeaders = chain;
       if (shown(chain[chain.length - 1]!)) visible.push(r.id);
+      if ((visible.length & 255) === 0) yield;
     }
     return visible;
   }
