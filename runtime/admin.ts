@@ -162,7 +162,3 @@ function mustUser(dir: DirectoryStore, address: string): UserRecord {
   if (u === undefined) throw new DirectoryError('NOT_FOUND', `no user ${address}`);
   return u;
 }
-
-export function isAdminError(err: unknown): err is DirectoryError | UsageError {
-  return err instanceof DirectoryError || err instanceof UsageError;
-}

@@ -3,7 +3,8 @@
  * and durable writes. A write is acknowledged only after its commit is flushed to disk: lmdb-js
  * resolves a write at commit, before the flush (overlappingSync, its default on Linux), so every
  * durable write also awaits `flushed`. Operations that must succeed or fail on their own (one per
- * ROP) run as child transactions of one parent transaction (one commit and one flush per turn).
+ * ROP) run as child transactions of one parent transaction (group commit: one commit and one flush for
+ * the writes that queue together).
  */
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
@@ -137,17 +138,6 @@ export class MailboxEnv {
   }
 
   /**
-   * Runs `fn` in one write transaction and resolves once it is committed (visible to reads),
-   * with `durable`, which resolves once it is flushed. Acknowledge only after `durable`; the
-   * caller may start its next write meanwhile, so several commits share one flush.
-   */
-  async commit<T>(fn: () => T): Promise<{ value: T; durable: Promise<unknown> }> {
-    this.assertOpen();
-    const value = await this.root.transaction(() => this.root.childTransaction(fn) as unknown as T);
-    return { value, durable: this.flushed() };
-  }
-
-  /**
    * Group commit: queues `fn` for the next write transaction, which runs every queued write as
    * a child transaction of its own (a failing one rolls back alone), in order. Resolves once its
    * transaction committed, with `durable` for the flush. A single-writer actor can take its next
@@ -203,26 +193,6 @@ export class MailboxEnv {
     } finally {
       this.draining = null;
     }
-  }
-
-  /**
-   * One actor turn: runs each op in its own child transaction of one write transaction (an op
-   * that throws rolls back only its own writes), commits once, and resolves after the flush with
-   * each op's result.
-   */
-  async turn<T>(ops: readonly (() => T)[]): Promise<OpResult<T>[]> {
-    this.assertOpen();
-    const results = await this.root.transaction(() =>
-      ops.map((op): OpResult<T> => {
-        try {
-          return { ok: true, value: this.root.childTransaction(op) as unknown as T };
-        } catch (error) {
-          return { ok: false, error };
-        }
-      }),
-    );
-    await this.flushed();
-    return results;
   }
 
   async close(): Promise<void> {

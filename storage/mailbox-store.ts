@@ -12,8 +12,8 @@ import type { MailboxEnv } from './mailbox-env.js';
 import { allocGlobcnt, makeEid, REPLID_LOCAL } from './ids.js';
 import { folderEntryId, gid, pclWithChange, storeEntryId } from './entry-ids.js';
 import { decodePropBag, encodePropBag, type PropMap } from './prop-bag.js';
-import { dateToFiletime, propTypeOf, type PropValue } from './prop-types.js';
-import { FolderType, StoreSupport, Tag } from './prop-tags.js';
+import { dateToFiletime, type PropValue } from './prop-types.js';
+import { COMPUTED_OBJECT_TAGS, FolderType, StoreSupport, Tag } from './prop-tags.js';
 
 export interface Identity {
   mailboxGuid: Uint8Array;
@@ -133,13 +133,7 @@ const STORE_PROPS_KEY = 'storeProps';
 
 /** Properties computed from the record; a client cannot set them (MS-OXCPRPT read-only properties). */
 const COMPUTED_FOLDER_TAGS: ReadonlySet<number> = new Set([
-  Tag.PidTagEntryId,
-  Tag.PidTagParentEntryId,
-  Tag.PidTagSourceKey,
-  Tag.PidTagParentSourceKey,
-  Tag.PidTagChangeKey,
-  Tag.PidTagPredecessorChangeList,
-  Tag.PidTagChangeNumber,
+  ...COMPUTED_OBJECT_TAGS,
   Tag.PidTagFolderId,
   Tag.PidTagFolderType,
   Tag.PidTagContentCount,
@@ -147,10 +141,6 @@ const COMPUTED_FOLDER_TAGS: ReadonlySet<number> = new Set([
   Tag.PidTagAssociatedContentCount,
   Tag.PidTagSubfolders,
   Tag.PidTagFolderChildCount,
-  Tag.PidTagMessageSizeExtended,
-  Tag.PidTagCreationTime,
-  Tag.PidTagLastModificationTime,
-  Tag.PidTagRecordKey,
 ]);
 
 export class MailboxStore {
@@ -625,9 +615,4 @@ export function additionalRenEntryIdsEx(blocks: readonly [number, Uint8Array][])
   sentinel.writeUInt16LE(PERSIST_SENTINEL, 0);
   parts.push(sentinel);
   return Buffer.concat(parts);
-}
-
-/** True when a tag's type is one a folder may hold (not PtypObject, which is a stream). */
-export function isSettableOnFolder(tag: number): boolean {
-  return propTypeOf(tag) !== 0x000d && !COMPUTED_FOLDER_TAGS.has(tag);
 }

@@ -14,7 +14,7 @@ import { allocGlobcnt, makeEid, REPLID_LOCAL } from './ids.js';
 import { gid, messageEntryId, pclWithChange } from './entry-ids.js';
 import { decodePropBag, encodePropBag, type PropMap } from './prop-bag.js';
 import { dateToFiletime, propTypeOf, PropType, propTag, type PropValue } from './prop-types.js';
-import { Tag } from './prop-tags.js';
+import { COMPUTED_OBJECT_TAGS, Tag } from './prop-tags.js';
 import type { FolderRecord, MailboxStore } from './mailbox-store.js';
 import { SearchFolders } from './search-folders.js';
 
@@ -117,20 +117,10 @@ export interface ChangesSince {
 
 /** Computed properties a client cannot set on a message. */
 const COMPUTED: ReadonlySet<number> = new Set([
-  Tag.PidTagEntryId,
-  Tag.PidTagRecordKey,
-  Tag.PidTagParentEntryId,
-  Tag.PidTagSourceKey,
-  Tag.PidTagParentSourceKey,
-  Tag.PidTagChangeKey,
-  Tag.PidTagPredecessorChangeList,
-  Tag.PidTagChangeNumber,
+  ...COMPUTED_OBJECT_TAGS,
   Tag.PidTagMid,
   MsgTag.PidTagParentFolderId,
   Tag.PidTagMessageSize,
-  Tag.PidTagMessageSizeExtended,
-  Tag.PidTagCreationTime,
-  Tag.PidTagLastModificationTime,
   MsgTag.PidTagHasAttachments,
   MsgTag.PidTagAssociated,
 ]);

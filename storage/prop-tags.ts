@@ -66,6 +66,24 @@ export const Tag = {
 } as const;
 export type TagName = keyof typeof Tag;
 
+/**
+ * The identity and change-tracking properties the store computes for every folder and message
+ * (and a client can never set): entry ids, keys, change key, PCL, change number, times.
+ */
+export const COMPUTED_OBJECT_TAGS: readonly number[] = [
+  Tag.PidTagEntryId,
+  Tag.PidTagRecordKey,
+  Tag.PidTagParentEntryId,
+  Tag.PidTagSourceKey,
+  Tag.PidTagParentSourceKey,
+  Tag.PidTagChangeKey,
+  Tag.PidTagPredecessorChangeList,
+  Tag.PidTagChangeNumber,
+  Tag.PidTagMessageSizeExtended,
+  Tag.PidTagCreationTime,
+  Tag.PidTagLastModificationTime,
+];
+
 /** PidTagFolderType values. */
 export const FolderType = { FOLDER_ROOT: 0, FOLDER_GENERIC: 1, FOLDER_SEARCH: 2 } as const;
 
