@@ -2,7 +2,7 @@
  * The local control channel between the admin CLI and a running server: JSON lines over a Unix
  * socket in the data folder (mode 0600, so only the server's own user can use it).
  */
-export const CONTROL_COMMANDS = ['ping', 'status', 'metrics', 'workers', 'placement', 'reload', 'shutdown', 'admin'] as const;
+export const CONTROL_COMMANDS = ['ping', 'status', 'metrics', 'workers', 'placement', 'reload', 'shutdown', 'admin', 'transfer'] as const;
 export type ControlCommand = (typeof CONTROL_COMMANDS)[number];
 
 export interface ControlRequest {

@@ -4,6 +4,7 @@
  * run on whichever thread is free.
  */
 import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { mimeToMapi as convertMime, type MimeConversion } from '../protocols/mail/mime-to-mapi.js';
 
 export interface Sha256Input {
   data: Uint8Array;
@@ -49,7 +50,12 @@ export function verifyPassword({ password, encoded }: { password: string; encode
   return want.length === got.length && timingSafeEqual(want, got);
 }
 
-export const cpuTasks = { sha256, hashPassword, verifyPassword } as const;
+/** Internet message → MAPI message (MS-OXCMAIL); the result is structured-clone data. */
+export function mimeToMapi({ raw, deliveryTime }: { raw: Uint8Array; deliveryTime?: number }): MimeConversion {
+  return convertMime(raw, deliveryTime === undefined ? {} : { deliveryTime: new Date(deliveryTime) });
+}
+
+export const cpuTasks = { sha256, hashPassword, verifyPassword, mimeToMapi } as const;
 export type CpuTaskName = keyof typeof cpuTasks;
 export type CpuTaskInput<N extends CpuTaskName> = Parameters<(typeof cpuTasks)[N]>[0];
 export type CpuTaskOutput<N extends CpuTaskName> = ReturnType<(typeof cpuTasks)[N]>;

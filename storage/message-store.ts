@@ -48,6 +48,11 @@ export interface MessageIn {
   props: PropMap;
   recipients?: PropMap[];
   attachments?: AttachmentIn[];
+  /**
+   * The Internet message this one was converted from (received or imported mail): kept and
+   * served unchanged to IMAP and POP3 until the content changes (flag changes keep it).
+   */
+  mime?: Uint8Array;
 }
 
 interface StoredAttachment {
@@ -88,6 +93,9 @@ export interface MessageRecord {
   uid: number;
   /** When a soft delete happened (purged for good past the tombstone horizon). */
   deletedAt?: number;
+  /** Blob number of the original Internet message (MessageIn.mime), while the content is unchanged. */
+  mime?: number;
+  mimeSize?: number;
 }
 
 export interface Tombstone {
@@ -233,8 +241,9 @@ export class MessageStore {
     return { bag, blobs, size: size + bag.length };
   }
 
-  private dropBlobs(rec: { blobs: [number, number][]; attachments: StoredAttachment[] }): void {
+  private dropBlobs(rec: { blobs: [number, number][]; attachments: StoredAttachment[]; mime?: number }): void {
     for (const [, n] of rec.blobs) this.db.blobs.removeSync(n);
+    if (rec.mime !== undefined) this.db.blobs.removeSync(rec.mime);
     for (const a of rec.attachments) {
       if (a.blob !== null) this.db.blobs.removeSync(a.blob);
       if (a.embedded !== undefined) this.dropBlobs(a.embedded);
@@ -279,6 +288,11 @@ export class MessageStore {
       size: size + recipients.reduce((n, r) => n + r.length, 0) + attachments.reduce((n, a) => n + a.size, 0),
       uid: assoc ? 0 : folder.uidNext++,
     };
+    if (msg.mime !== undefined && msg.mime.byteLength > 0) {
+      rec.mime = this.newBlob(msg.mime);
+      rec.mimeSize = msg.mime.byteLength;
+      rec.size += msg.mime.byteLength;
+    }
     this.db.messages.putSync(mid, rec);
     this.db.contents.putSync([folderId, assoc ? 1 : 0, mid], 1);
     this.indexAdd(folderId, mid, rec);
@@ -386,7 +400,16 @@ export class MessageStore {
     const props = this.props(mid);
     for (const t of COMPUTED) props.delete(t);
     props.set(Tag.PidTagMessageFlags, rec.flags);
-    return { props, recipients: this.recipients(mid).map((r) => (r.delete(MsgTag.PidTagRowid), r)), attachments: rec.attachments.map((a) => this.attachmentIn(a)) };
+    const mime = this.originalMime(mid) ?? undefined;
+    return { props, recipients: this.recipients(mid).map((r) => (r.delete(MsgTag.PidTagRowid), r)), attachments: rec.attachments.map((a) => this.attachmentIn(a)), ...(mime !== undefined ? { mime } : {}) };
+  }
+
+  /** The original Internet message of a received or imported message, while its content is unchanged. */
+  originalMime(mid: number): Buffer | null {
+    const rec = this.must(mid);
+    if (rec.mime === undefined) return null;
+    const bytes = this.db.blobs.getBinary(rec.mime) as Buffer | undefined;
+    return bytes === undefined ? null : Buffer.from(bytes);
   }
 
   private attachmentIn(a: StoredAttachment): AttachmentIn {
@@ -457,6 +480,15 @@ export class MessageStore {
     if (typeof flags === 'number') rec.flags = (flags & ~(MSGFLAG_HASATTACH | MSGFLAG_ASSOCIATED)) | (rec.flags & MSGFLAG_ASSOCIATED);
     rec.flags = (rec.flags & ~MSGFLAG_HASATTACH) | (rec.attachments.length > 0 ? MSGFLAG_HASATTACH : 0);
     rec.size = stored.size + rec.recipients.reduce((n, r) => n + r.length, 0) + rec.attachments.reduce((n, a) => n + a.size, 0);
+    if (rec.mime !== undefined) {
+      // The original Internet message says what the message said: gone with a content change.
+      if (opts.flagsOnly === true) rec.size += rec.mimeSize ?? 0;
+      else {
+        this.db.blobs.removeSync(rec.mime);
+        delete rec.mime;
+        delete rec.mimeSize;
+      }
+    }
     const cn = allocGlobcnt(this.db.meta);
     this.db.changes.removeSync(rec.cn);
     rec.cn = cn;

@@ -63,6 +63,74 @@ export const Tag = {
   PidTagAdditionalRenEntryIds: propTag(0x36d8, MVB),
   PidTagAdditionalRenEntryIdsEx: propTag(0x36d9, B),
   PidTagFreeBusyEntryIds: propTag(0x36e4, MVB),
+  // Messages as mail (MS-OXCMAIL, MS-OXOMSG, MS-OXBBODY)
+  PidTagSubjectPrefix: propTag(0x003d, S),
+  PidTagNormalizedSubject: propTag(0x0e1d, S),
+  PidTagSenderName: propTag(0x0c1a, S),
+  PidTagSenderEntryId: propTag(0x0c19, B),
+  PidTagSenderAddressType: propTag(0x0c1e, S),
+  PidTagSenderEmailAddress: propTag(0x0c1f, S),
+  PidTagSenderSearchKey: propTag(0x0c1d, B),
+  PidTagSenderSmtpAddress: propTag(0x5d01, S),
+  PidTagSentRepresentingName: propTag(0x0042, S),
+  PidTagSentRepresentingEntryId: propTag(0x0041, B),
+  PidTagSentRepresentingAddressType: propTag(0x0064, S),
+  PidTagSentRepresentingEmailAddress: propTag(0x0065, S),
+  PidTagSentRepresentingSearchKey: propTag(0x003b, B),
+  PidTagSentRepresentingSmtpAddress: propTag(0x5d02, S),
+  PidTagReplyRecipientEntries: propTag(0x004f, B),
+  PidTagReplyRecipientNames: propTag(0x0050, S),
+  PidTagDisplayTo: propTag(0x0e04, S),
+  PidTagDisplayCc: propTag(0x0e03, S),
+  PidTagDisplayBcc: propTag(0x0e02, S),
+  PidTagClientSubmitTime: propTag(0x0039, T),
+  PidTagMessageDeliveryTime: propTag(0x0e06, T),
+  PidTagInternetMessageId: propTag(0x1035, S),
+  PidTagInReplyToId: propTag(0x1042, S),
+  PidTagInternetReferences: propTag(0x1039, S),
+  PidTagImportance: propTag(0x0017, I4),
+  PidTagPriority: propTag(0x0026, I4),
+  PidTagSensitivity: propTag(0x0036, I4),
+  PidTagReadReceiptRequested: propTag(0x0029, BOOL),
+  PidTagOriginatorDeliveryReportRequested: propTag(0x0023, BOOL),
+  PidTagTransportMessageHeaders: propTag(0x007d, S),
+  PidTagInternetCodepage: propTag(0x3fde, I4),
+  PidTagMessageCodepage: propTag(0x3ffd, I4),
+  PidTagConversationIndex: propTag(0x0071, B),
+  PidTagConversationTopic: propTag(0x0070, S),
+  PidTagBody: propTag(0x1000, S),
+  PidTagHtml: propTag(0x1013, B),
+  PidTagRtfCompressed: propTag(0x1009, B),
+  PidTagNativeBody: propTag(0x1016, I4),
+  PidTagRtfInSync: propTag(0x0e1f, BOOL),
+  PidTagLastVerbExecuted: propTag(0x1081, I4),
+  PidTagIconIndex: propTag(0x1080, I4),
+  PidTagFlagStatus: propTag(0x1090, I4),
+  // Recipients (MS-OXCMSG 2.2.1.x, MS-OXOMSG)
+  PidTagRecipientType: propTag(0x0c15, I4),
+  PidTagEmailAddress: propTag(0x3003, S),
+  PidTagAddressType: propTag(0x3002, S),
+  PidTagSmtpAddress: propTag(0x39fe, S),
+  PidTagSearchKey: propTag(0x300b, B),
+  PidTagRecipientDisplayName: propTag(0x5ff6, S),
+  PidTagRecipientEntryId: propTag(0x5ff7, B),
+  PidTagRecipientFlags: propTag(0x5ffd, I4),
+  PidTagObjectType: propTag(0x0ffe, I4),
+  PidTagDisplayType: propTag(0x3900, I4),
+  PidTagSendRichInfo: propTag(0x3a40, BOOL),
+  // Attachments (MS-OXCMSG 2.2.2.x)
+  PidTagAttachMethod: propTag(0x3705, I4),
+  PidTagAttachFilename: propTag(0x3704, S),
+  PidTagAttachLongFilename: propTag(0x3707, S),
+  PidTagAttachExtension: propTag(0x3703, S),
+  PidTagAttachMimeTag: propTag(0x370e, S),
+  PidTagAttachContentId: propTag(0x3712, S),
+  PidTagAttachContentLocation: propTag(0x3713, S),
+  PidTagAttachContentBase: propTag(0x3711, S),
+  PidTagAttachFlags: propTag(0x3714, I4),
+  PidTagAttachmentHidden: propTag(0x7ffe, BOOL),
+  PidTagRenderingPosition: propTag(0x370b, I4),
+  PidTagTextAttachmentCharset: propTag(0x371b, S),
 } as const;
 export type TagName = keyof typeof Tag;
 
@@ -85,6 +153,15 @@ export const COMPUTED_OBJECT_TAGS: readonly number[] = [
 ];
 
 /** PidTagFolderType values. */
+/** PidTagNativeBody values (MS-OXCMSG 2.2.1.49). */
+export const NativeBody = { Undefined: 0, PlainText: 1, Rtf: 2, Html: 3, ClearSigned: 4 } as const;
+/** PidTagAttachMethod values (MS-OXCMSG 2.2.2.9). */
+export const AttachMethod = { NoAttachment: 0, ByValue: 1, ByReference: 2, ByReferenceOnly: 4, EmbeddedMessage: 5, Storage: 6, ByWebReference: 7 } as const;
+/** PidTagAttachFlags: the attachment is referenced by the HTML body (MS-OXCMSG 2.2.2.18). */
+export const ATT_MHTML_REF = 0x4;
+/** PidTagRecipientType values (MS-OXOMSG 2.2.3.1). */
+export const RecipientType = { Originator: 0, To: 1, Cc: 2, Bcc: 3 } as const;
+
 export const FolderType = { FOLDER_ROOT: 0, FOLDER_GENERIC: 1, FOLDER_SEARCH: 2 } as const;
 
 /** PidTagStoreSupportMask flags a private mailbox announces. */

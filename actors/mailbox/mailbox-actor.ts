@@ -19,6 +19,8 @@ import { backupEnv } from '../../storage/backup.js';
 import { FolderType, Tag } from '../../storage/prop-tags.js';
 import { MessageStore, type ChangesSince, type IndexKey, type MessageIn } from '../../storage/message-store.js';
 import { MessageInstances } from './objects/message-instances.js';
+import { messageInToWire, toWireName, wireToMessageIn, type WireAttachment, type WireMessage, type WireName } from './wire-message.js';
+import { synthesizeBodies } from '../../protocols/mail/body.js';
 import { SLICE_MS, Table, type Origin, type SortKey } from './objects/table.js';
 import { fromWireRestriction, type WireRestriction } from '../../storage/restriction.js';
 import type { SearchCriteria } from '../../storage/search-folders.js';
@@ -57,6 +59,12 @@ export type MailboxProtocol = {
   deliver: { args: WireMessage; result: { folder: number; mid: number; uid: number } };
   getMessage: { args: { mid: number; tags?: number[] }; result: { props: Uint8Array; recipients: Uint8Array[]; attachments: { num: number; props: Uint8Array; size: number }[] } };
   getAttachmentData: { args: { mid: number; num: number }; result: Uint8Array | null };
+  /** Everything of a message (named properties by name, blobs read in, the original MIME if kept): for conversion and export. */
+  getMessageFull: { args: { mid: number }; result: WireMessage };
+  /** The original Internet message of a received or imported message (null when it was changed since, or made by MAPI). */
+  getOriginalMime: { args: { mid: number }; result: Uint8Array | null };
+  /** The Internet message ids (PidTagInternetMessageId) of a folder's messages (imports skip what is there). */
+  folderInternetIds: { args: { folder: number }; result: string[] };
   updateMessage: {
     args: { mid: number; set?: Uint8Array; remove?: number[]; recipients?: Uint8Array[]; attachments?: WireAttachment[]; expectChangeKey?: Uint8Array; force?: boolean };
     result: { cn: number; uid: number; oldUid: number };
@@ -128,27 +136,24 @@ export type MailboxProtocol = {
   namesFromIds: { args: { ids: number[] }; result: (WireName | null)[] };
 };
 
-/** A named property as it crosses threads: GUID text and a LID or a name. */
-export type WireName = { guid: string; lid: number } | { guid: string; name: string };
+export type { WireAttachment, WireMessage, WireName } from './wire-message.js';
 
-/** A message as it crosses threads: property bags for exactness. */
-export interface WireMessage {
-  props: Uint8Array;
-  recipients?: Uint8Array[];
-  attachments?: WireAttachment[];
-}
-
-export interface WireAttachment {
-  props: Uint8Array;
-  data?: Uint8Array;
-}
-
-function fromWire(m: WireMessage): MessageIn {
-  return {
-    props: decodePropBag(Buffer.from(m.props)),
-    recipients: (m.recipients ?? []).map((r) => decodePropBag(Buffer.from(r))),
-    attachments: (m.attachments ?? []).map((a) => ({ props: decodePropBag(Buffer.from(a.props)), data: a.data })),
+/** Names to this mailbox's ids, created as needed (inside the write that stores the values). */
+function namesToIds(store: MailboxStore) {
+  return (names: PropertyName[]) => {
+    try {
+      return idsFromNames(store.env.db.named, store.env.db.meta, names, true);
+    } catch {
+      // The id space is full: the values are dropped rather than the message refused.
+      return names.map(() => 0);
+    }
   };
+}
+
+/** Body forms asked for by tag that the message does not store are made from its native body (MS-OXBBODY). */
+function withBodies(props: PropMap, tags: readonly number[] | undefined): PropMap {
+  if (tags !== undefined) synthesizeBodies(props, tags);
+  return props;
 }
 
 function pick(props: PropMap, tags: readonly number[] | undefined): PropMap {
@@ -162,7 +167,7 @@ function pick(props: PropMap, tags: readonly number[] | undefined): PropMap {
 }
 
 export default defineActorKind<MailboxProtocol>({
-  readOnly: ['exists', 'logonInfo', 'getStoreProps', 'getFolderProps', 'listFolders', 'receiveFolder', 'getMessage', 'getAttachmentData', 'listContents', 'changesSince', 'stats', 'namesFromIds', 'listSoftDeleted'],
+  readOnly: ['exists', 'logonInfo', 'getStoreProps', 'getFolderProps', 'listFolders', 'receiveFolder', 'getMessage', 'getAttachmentData', 'getMessageFull', 'getOriginalMime', 'folderInternetIds', 'listContents', 'changesSince', 'stats', 'namesFromIds', 'listSoftDeleted'],
   create(ctx: ActorContext) {
     const address = parseMailboxAddress(ctx.id);
     let env: MailboxEnv | null = null;
@@ -319,17 +324,24 @@ export default defineActorKind<MailboxProtocol>({
           }),
           ),
         receiveFolder: ({ messageClass }) => reading(({ store }) => store.receiveFolder(messageClass)),
-        createMessage: ({ folder, assoc, ...m }) => {
-          const input = fromWire(m);
-          return durably(({ msgs }) => msgs.create(folder, input, { assoc }), (r) => ['objectCreated', { folder, mid: r.mid, uid: r.uid }]);
-        },
-        deliver: (m) => {
-          const input = fromWire(m);
-          return durably(({ msgs }) => msgs.deliver(input), (r) => ['newMail', r]);
-        },
+        createMessage: ({ folder, assoc, ...m }) =>
+          durably(({ store, msgs }) => msgs.create(folder, wireToMessageIn(m, namesToIds(store)), { assoc }), (r) => ['objectCreated', { folder, mid: r.mid, uid: r.uid }]),
+        deliver: (m) => durably(({ store, msgs }) => msgs.deliver(wireToMessageIn(m, namesToIds(store))), (r) => ['newMail', r]),
+        getMessageFull: ({ mid }) => reading(({ store, msgs }) => messageInToWire(msgs.content(mid), (ids) => namesFromIds(store.env.db.named, ids))),
+        getOriginalMime: ({ mid }) => reading(({ msgs }) => msgs.originalMime(mid)),
+        folderInternetIds: ({ folder }) =>
+          reading(({ store, msgs }) => {
+            store.mustFolder(folder);
+            const ids: string[] = [];
+            for (const mid of msgs.contents(folder)) {
+              const v = msgs.props(mid, { blobs: false, ids: false }).get(Tag.PidTagInternetMessageId);
+              if (typeof v === 'string') ids.push(v);
+            }
+            return ids;
+          }),
         getMessage: ({ mid, tags }) =>
           reading(({ msgs }) => ({
-            props: encodePropBag(pick(msgs.props(mid), tags)),
+            props: encodePropBag(withBodies(pick(msgs.props(mid), tags), tags)),
             recipients: msgs.recipients(mid).map((r) => encodePropBag(r)),
             attachments: msgs.attachments(mid).map((a) => ({ num: a.num, props: encodePropBag(a.props), size: a.size })),
           })),
@@ -385,7 +397,7 @@ export default defineActorKind<MailboxProtocol>({
           need().store.mustFolder(folder);
           return { instance: instances.create(session, folder, assoc ?? false) };
         },
-        instanceGetProps: ({ instance, tags }) => encodePropBag(pick(instances.getProps(instance), tags)),
+        instanceGetProps: ({ instance, tags }) => encodePropBag(withBodies(pick(instances.getProps(instance), tags), tags)),
         instanceSetProps: ({ instance, props }) => instances.setProps(instance, bag(props)),
         instanceDeleteProps: ({ instance, tags }) => instances.deleteProps(instance, tags),
         instanceRecipients: ({ instance }) => instances.recipients(instance).map((r) => ({ rowid: r.rowid, props: encodePropBag(r.props) })),
@@ -487,7 +499,7 @@ export default defineActorKind<MailboxProtocol>({
           return backupEnv(env, file);
         },
         namesFromIds: ({ ids }) =>
-          reading(({ store }) => namesFromIds(store.env.db.named, ids).map((n): WireName | null => (n === null ? null : 'lid' in n ? { guid: guidToString(n.guid), lid: n.lid } : { guid: guidToString(n.guid), name: n.name }))),
+          reading(({ store }) => namesFromIds(store.env.db.named, ids).map((n): WireName | null => (n === null ? null : toWireName(n)))),
       },
     };
   },
