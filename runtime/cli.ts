@@ -7,6 +7,7 @@
  * Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 no server running (for
  * commands that need one).
  */
+import { runTransferCli, TRANSFER_USAGE } from './cli-transfer.js';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { hostname as osHostname } from 'node:os';
@@ -40,6 +41,7 @@ commands:
   help                          this text
 directory and mailboxes (through the running server, or directly when none runs):
 ${ADMIN_USAGE}
+${TRANSFER_USAGE}
 `;
 
 class UsageError extends Error {}
@@ -131,6 +133,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { config, file } = loadConfig(flags);
+  if (cmd === 'mailbox' && (rest[0] === 'import' || rest[0] === 'export')) {
+    const { summary, code } = await runTransferCli(controlPath(config), rest);
+    print(summary);
+    return code;
+  }
   if (ADMIN_NOUNS.has(cmd)) {
     const argv = [cmd, ...rest];
     // Backup files are named relative to where the CLI runs, not where the server does.

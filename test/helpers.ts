@@ -37,3 +37,16 @@ export function codeOf(fn: () => unknown): string {
     return err instanceof ActorError ? err.code : String(err);
   }
 }
+
+/** A deterministic PRNG (xorshift32) in [0, 1), so every fuzz case can be replayed from its seed. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 0x100000000;
+  };
+}

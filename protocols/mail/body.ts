@@ -42,9 +42,13 @@ export function readBodies(props: ReadonlyMap<number, PropValue>): Bodies {
   const storedText = props.get(Tag.PidTagBody);
   let text = typeof storedText === 'string' ? storedText : null;
   let html = htmlOf(props);
-  if (html === null && text === null) {
+  if (html === null) {
+    // RTF with HTML inside gives the HTML even beside a stored plain text (Outlook's TNEF mail).
     const r = fromRtf(props);
-    if (r !== null) ({ html, text } = r);
+    if (r !== null) {
+      html = r.html;
+      text ??= r.text;
+    }
   }
   if (text === null && html !== null) text = htmlToText(html);
   return { html, text };

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { rng } from '../../../helpers.js';
 import { decodeTnef, MAX_EMBEDDING_DEPTH, MAX_PROBLEMS, codepageEncoding, type TnefResult } from '../../../../protocols/mail/tnef/tnef.js';
 import { IID_IMessage, TnefTag } from '../../../../protocols/mail/tnef/tnef-ids.js';
 import type { MapiMessage } from '../../../../protocols/mail/mapi-message.js';
@@ -601,18 +602,6 @@ test('truncation at every offset: never throws, and every cut inside an attribut
     if (!boundaries.has(cut) || cut === 6) t.true(r.problems.length > 0, `cut at ${cut}`);
   }
 });
-
-/** Deterministic PRNG (mulberry32) so a failing case can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('random mutations: no exception, bounded output and time', (t) => {
   const seeds = [tnefStream(fullAttrs()), nestedStream(4), tnefStream(plainAttrs())];
