@@ -1,20 +1,27 @@
 /**
  * Which door serves each listener. Protocols that are not built yet answer with their own
- * protocol's "service not available" words (IMAP BYE, POP3 -ERR, SMTP/LMTP 421, HTTP 503),
- * so clients get a clear, correct refusal instead of a hang; each protocol issue replaces its
- * entry here with the real door.
+ * protocol's "service not available" words (IMAP BYE), so clients get
+ * a clear, correct refusal instead of a hang; each protocol issue replaces its entry here with
+ * the real door. HTTP and HTTPS go to the HTTP door (protocols/http/), whose router answers
+ * 503 on the paths of HTTP protocols still to come.
  */
 import type { Socket } from 'node:net';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ListenerName } from '../runtime/config.js';
 import type { Door } from './shared/listeners.js';
+import { makeHttpDoor, type HttpDoorContext } from './http/make-door.js';
+import type { SmtpDoors } from './smtp/smtp-door.js';
+import type { Pop3Door } from './pop3/pop3-door.js';
 
-export interface DoorContext {
+export interface DoorContext extends HttpDoorContext {
   hostname: string;
   log: Logger;
   /** Answers the health probe (a round trip through every worker). */
   health(): Promise<{ ok: boolean; detail: unknown }>;
+  /** SMTP, Submission and LMTP (protocols/smtp/). */
+  smtp: SmtpDoors;
+  /** POP3 on both listeners (each session tells TLS from its socket). */
+  pop3: Pop3Door;
 }
 
 /** How long a refused connection stays open to flush its goodbye line. */
@@ -31,50 +38,22 @@ function sayGoodbye(line: string): Door {
   };
 }
 
-function httpDoor(ctx: DoorContext): Door {
-  return {
-    transport: 'http',
-    handle(req: IncomingMessage, res: ServerResponse) {
-      const path = (req.url ?? '/').split('?')[0];
-      if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
-        ctx.health().then(
-          (h) => {
-            const body = JSON.stringify({ status: h.ok ? 'ok' : 'degraded', ...(h.detail as object) });
-            res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-            res.end(req.method === 'HEAD' ? undefined : body);
-          },
-          (err: unknown) => {
-            ctx.log.error({ err }, 'health probe failed');
-            res.writeHead(503, { 'content-type': 'application/json' });
-            res.end(JSON.stringify({ status: 'down' }));
-          },
-        );
-        return;
-      }
-      req.resume();
-      const body = `${ctx.hostname}: ${req.method} ${path} is not served by this build yet.\n`;
-      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '3600' });
-      res.end(body);
-    },
-  };
-}
-
 export function makeDoors(ctx: DoorContext): Record<ListenerName, Door> {
   const h = ctx.hostname;
   const imap = sayGoodbye(`* BYE [UNAVAILABLE] ${h} IMAP is not served by this build yet\r\n`);
-  const pop3 = sayGoodbye(`-ERR [SYS/PERM] ${h} POP3 is not served by this build yet\r\n`);
-  const smtp = sayGoodbye(`421 4.3.2 ${h} Service not available: SMTP is not served by this build yet\r\n`);
-  const http = httpDoor(ctx);
+  const pop3: Door = { transport: 'tcp', handle: ctx.pop3 };
+  // One HTTP door for both listeners: HTTPS carries every HTTP protocol, plain HTTP redirects.
+  const web = makeHttpDoor(ctx);
   return {
     imap,
     imaps: imap,
     pop3,
     pop3s: pop3,
-    smtp,
-    submission: smtp,
-    submissions: smtp,
-    lmtp: smtp,
-    http,
-    https: http,
+    smtp: { transport: 'tcp', handle: ctx.smtp.handler('inbound') },
+    submission: { transport: 'tcp', handle: ctx.smtp.handler('submission') },
+    submissions: { transport: 'tcp', handle: ctx.smtp.handler('submissions') },
+    lmtp: { transport: 'tcp', handle: ctx.smtp.handler('lmtp') },
+    http: { transport: 'http', handle: (socket) => web.handleConnection(socket, 'http') },
+    https: { transport: 'http', handle: (socket) => web.handleConnection(socket, 'https') },
   };
 }

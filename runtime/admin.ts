@@ -4,8 +4,10 @@
  * Each answers plain data or throws a DirectoryError / ActorError with a clear message.
  */
 import { randomBytes } from 'node:crypto';
-import { DirectoryError, userView, type DirectoryStore, type UserRecord } from '../storage/directory-store.js';
+import { DirectoryError, userView, type DirectoryStore, type DomainRecord, type UserRecord } from '../storage/directory-store.js';
 import { inspectBackup, restoreEnv } from '../storage/backup.js';
+import { dkimDnsRecord, makeDkimKey } from '../protocols/smtp/outbound/dkim.js';
+import type { QueueAdmin } from '../protocols/smtp/outbound/outbound-service.js';
 
 export interface AdminBackend {
   dir: DirectoryStore;
@@ -18,6 +20,8 @@ export interface AdminBackend {
   mailboxBackup(user: UserRecord, file: string): Promise<unknown>;
   /** Replaces the mailbox with a backup (the mailbox is closed and held meanwhile). */
   mailboxRestore(user: UserRecord, file: string): Promise<unknown>;
+  /** The outbound queue (`queue list|flush|remove`); absent where there is none. */
+  queue?: QueueAdmin;
 }
 
 export class UsageError extends Error {
@@ -35,7 +39,7 @@ interface Parsed {
 }
 
 const VALUE_FLAGS = new Set(['--name', '--password', '--quota', '--partition']);
-const BOOL_FLAGS = new Set(['--admin']);
+const BOOL_FLAGS = new Set(['--admin', '--new']);
 
 function parse(argv: readonly string[]): Parsed {
   const positionals: string[] = [];
@@ -65,23 +69,46 @@ function str(p: Parsed, flag: string): string | undefined {
 }
 
 export const ADMIN_USAGE = `  domain add <name> | domain list | domain remove <name>
+  domain dkim <name> [--new]    the DKIM DNS record to publish (a key is made if the domain has none; --new replaces it)
   user add <address> [--name NAME] [--admin] [--password P] [--quota BYTES] [--partition DIR]
                                 (without --password a password is generated and printed once)
   user list | user passwd <address> [--password P] | user remove <address>
   user quota <address> <bytes> | user enable <address> | user disable <address>
   mailbox stats <address> | mailbox backup <address> <file> | mailbox restore <address> <file>
+  mailbox grant <mailbox> <user> | mailbox revoke <mailbox> <user> | mailbox grants [<mailbox>]
+                                (full access to another user's mailbox: AutoDiscover, later MAPI)
   alias add <address> <alias> | alias remove <address> <alias>
-  group add <address> [--name NAME] | group list | member add|remove <group> <address>`;
+  group add <address> [--name NAME] | group list | member add|remove <group> <address>
+  queue list | queue flush | queue remove <id>
+                                (outbound mail: recipients with their state and last error; flush tries everything now)`;
 
 export async function runAdmin(b: AdminBackend, argv: readonly string[]): Promise<unknown> {
   const p = parse(argv);
   const [noun, verb] = p.positionals;
   const dir = b.dir;
   switch (`${noun ?? ''} ${verb ?? ''}`) {
-    case 'domain add':
-      return dir.addDomain(arg(p, 2, 'domain name'));
+    case 'domain add': {
+      const name = arg(p, 2, 'domain name');
+      if (dir.domain(name) !== undefined) throw new DirectoryError('EXISTS', `domain ${name.toLowerCase()} exists already`);
+      // The key is made first (RSA takes a moment), then stored with the domain in one write.
+      return domainView(await dir.addDomain(name, { dkim: await makeDkimKey() }));
+    }
     case 'domain list':
-      return dir.domains();
+      return dir.domains().map((d) => ({ name: d.name, created: d.created, dkim: d.dkim === undefined ? null : { selector: d.dkim.selector, dnsName: `${d.dkim.selector}._domainkey.${d.name}` } }));
+    case 'domain dkim': {
+      const name = arg(p, 2, 'domain name');
+      const d = dir.domain(name);
+      if (d === undefined) throw new DirectoryError('NOT_FOUND', `no domain ${name.toLowerCase()}`);
+      if (d.dkim !== undefined && !p.flags.has('--new')) return domainView(d);
+      const renewed = await dir.setDkim(d.name, await makeDkimKey(new Date(), d.dkim?.selector));
+      return { ...domainView(renewed), ...(d.dkim !== undefined ? { note: `mail is signed with the new key (selector ${renewed.dkim!.selector}) from now on; keep the old record (${d.dkim.selector}) published for a few days` } : {}) };
+    }
+    case 'queue list':
+      return mustQueue(b).list();
+    case 'queue flush':
+      return mustQueue(b).flush();
+    case 'queue remove':
+      return mustQueue(b).remove(arg(p, 2, 'queue id'));
     case 'domain remove':
       await dir.removeDomain(arg(p, 2, 'domain name'));
       return { removed: arg(p, 2, 'domain name').toLowerCase() };
@@ -130,6 +157,16 @@ export async function runAdmin(b: AdminBackend, argv: readonly string[]): Promis
       return b.mailboxBackup(mustUser(dir, arg(p, 2, 'address')), arg(p, 3, 'backup file'));
     case 'mailbox restore':
       return b.mailboxRestore(mustUser(dir, arg(p, 2, 'address')), arg(p, 3, 'backup file'));
+    case 'mailbox grant':
+      return dir.grantFullAccess(arg(p, 2, 'mailbox address'), arg(p, 3, 'user address'));
+    case 'mailbox revoke': {
+      const mailbox = arg(p, 2, 'mailbox address');
+      const user = arg(p, 3, 'user address');
+      await dir.revokeFullAccess(mailbox, user);
+      return { revoked: { mailbox: mailbox.toLowerCase(), user: user.toLowerCase() } };
+    }
+    case 'mailbox grants':
+      return dir.grants(p.positionals[2]);
     case 'user enable':
     case 'user disable':
       return userView(await dir.setEnabled(arg(p, 2, 'address'), verb === 'enable'));
@@ -155,6 +192,20 @@ export async function restoreChecked(user: UserRecord, file: string, mailboxDir:
   if (id.legacyDn.toLowerCase() !== user.legacyDn.toLowerCase()) throw new DirectoryError('INVALID', `${file} is a backup of another mailbox (${id.ownerName})`);
   await restoreEnv(file, mailboxDir);
   return { restored: user.address, from: file };
+}
+
+/** A domain as the admin commands show it: the DKIM record to publish, never the private key. */
+export function domainView(d: DomainRecord): { name: string; created: number; dkim: { selector: string; created: string; dns: ReturnType<typeof dkimDnsRecord> } | null } {
+  return {
+    name: d.name,
+    created: d.created,
+    dkim: d.dkim === undefined ? null : { selector: d.dkim.selector, created: new Date(d.dkim.created).toISOString(), dns: dkimDnsRecord(d.name, d.dkim) },
+  };
+}
+
+function mustQueue(b: AdminBackend): QueueAdmin {
+  if (b.queue === undefined) throw new DirectoryError('NOT_FOUND', 'there is no outbound queue here');
+  return b.queue;
 }
 
 function mustUser(dir: DirectoryStore, address: string): UserRecord {

@@ -25,6 +25,8 @@ import { MailboxEnv } from '../storage/mailbox-env.js';
 import { provisionEnv } from '../storage/provision.js';
 import { choosePartition, locateMailbox, mailboxPath, parseMailboxAddress } from '../storage/partitions.js';
 import { controlCall, ControlUnavailable } from './control-client.js';
+import { OutboundQueueStore } from '../storage/outbound-queue.js';
+import { offlineQueueAdmin } from '../protocols/smtp/outbound/outbound-service.js';
 import type { ControlCommand } from './control-protocol.js';
 
 const HELP = () => `usage: npm run cli -- [--config FILE] [--data DIR] <command>
@@ -46,7 +48,7 @@ ${TRANSFER_USAGE}
 
 class UsageError extends Error {}
 
-const ADMIN_NOUNS = new Set(['domain', 'user', 'alias', 'group', 'member', 'mailbox']);
+const ADMIN_NOUNS = new Set(['domain', 'user', 'alias', 'group', 'member', 'mailbox', 'queue']);
 
 /** Admin commands while no server runs: the directory and the mailboxes are opened directly. */
 async function offlineAdmin(c: Config, argv: string[]): Promise<unknown> {
@@ -81,9 +83,18 @@ async function offlineAdmin(c: Config, argv: string[]): Promise<unknown> {
       return restoreChecked(user, file, path);
     },
   };
+  // The outbound queue, opened directly: list and remove work; flush needs the server's sender.
+  const queue = argv[0] === 'queue' ? await OutboundQueueStore.open(join(c.server.data_dir, 'queue')) : null;
+  if (queue !== null) {
+    backend.queue = {
+      ...offlineQueueAdmin(queue),
+      flush: () => Promise.reject(new ControlUnavailable('queue flush needs the running server (start it: due mail goes out at once)')),
+    };
+  }
   try {
     return await runAdmin(backend, argv);
   } finally {
+    await queue?.close();
     await dir.close();
   }
 }

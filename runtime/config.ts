@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { parse as parseToml } from 'smol-toml';
 import { LOG_LEVELS } from './logger.js';
 
@@ -87,6 +88,49 @@ export const SCHEMA = {
     scrypt_p: int(1, 1, 16, 'scrypt parallelism p.'),
     cache_seconds: int(300, 0, 86_400, 'How long a successful password check is remembered (clients send Basic credentials on every request); 0 = never.'),
     store_nt_hash: bool(true, "Also store each password's NT hash, so NTLM for Outlook Anywhere can be offered later."),
+    plaintext_without_tls: bool(false, 'Accept passwords on connections without TLS (SMTP submission AUTH, POP3 USER/PASS and AUTH, IMAP LOGIN). Off: those commands are refused and not offered until STARTTLS / STLS (RFC 8314).'),
+  },
+  smtp: {
+    max_message_kib: int(51_200, 1, 4_194_304, 'Largest message accepted over SMTP, Submission and LMTP (KiB, announced as SIZE); larger ones are answered 552 5.3.4.'),
+    max_recipients: int(100, 1, 100_000, 'Most recipients of one message (RFC 5321 asks for at least 100); more are answered 452 4.5.3.'),
+    max_connections_per_ip: int(20, 1, 100_000, 'Simultaneous SMTP / Submission / LMTP connections from one client address; more are answered 421 and closed.'),
+    max_auth_failures: int(3, 1, 100, 'Failed AUTH attempts on one connection before it is closed (421).'),
+    idle_timeout_seconds: int(300, 10, 3600, 'An SMTP connection idle this long is closed (RFC 5321 4.5.3.2 suggests 5 minutes).'),
+  },
+  outbound: {
+    smarthost: str('', 'Relay all mail for other domains through this "host:port" (a provider or your MTA); empty = deliver by MX lookup.'),
+    smarthost_tls: str('starttls', 'TLS to the smarthost: implicit (port 465 style), starttls (required), opportunistic, or none.', ['implicit', 'starttls', 'opportunistic', 'none']),
+    smarthost_user: str('', 'AUTH user at the smarthost; empty = no AUTH.'),
+    smarthost_password: str('', 'AUTH password at the smarthost (better set through STOA_OUTBOUND_SMARTHOST_PASSWORD).'),
+    smarthost_verify_tls: bool(true, "Check the smarthost's certificate."),
+    verify_mx_tls: bool(false, "Check MX hosts' certificates (off: opportunistic TLS as most MTAs do; on: a bad certificate never falls back to plain text)."),
+    expiry_hours: int(120, 1, 24 * 30, 'Mail still undelivered after this long is returned to its sender with a delivery status notification.'),
+    delay_notice_hours: int(4, 0, 24 * 30, 'A "delayed" notice goes to senders who asked for one (NOTIFY=DELAY) after this long; 0 = never.'),
+    max_connections: int(20, 1, 10_000, 'Simultaneous outbound SMTP connections.'),
+    max_connections_per_domain: int(4, 1, 1000, 'Simultaneous outbound SMTP connections to one destination domain.'),
+    connect_timeout_seconds: int(30, 1, 600, 'Time allowed to connect to a remote host.'),
+  },
+  pop3: {
+    idle_timeout_seconds: int(600, 60, 86_400, 'A POP3 session idle this long is closed (RFC 1939 asks for at least 10 minutes).'),
+  },
+  http: {
+    header_timeout_seconds: int(30, 1, 3600, 'A request line and its header fields must arrive within this long (slow clients are disconnected).'),
+    idle_timeout_seconds: int(300, 1, 86_400, 'Default for routes that declare none: a request with no byte moving either way for this long is answered 408 (or closed mid-answer). Long polls (MAPI NotificationWait, ActiveSync Ping) declare their own; there is no global request timeout.'),
+    keep_alive_seconds: int(75, 1, 3600, 'An idle keep-alive connection is closed after this long.'),
+    max_body_kib: int(1024, 1, 4_194_304, 'Default largest request body (KiB) for routes that declare none; larger ones are answered 413.'),
+    max_header_kib: int(16, 1, 1024, 'Largest request head (request line and header fields), KiB; larger ones are answered 431.'),
+    internal_url: str('', 'Base URL of the HTTPS services for clients inside the network (AutoDiscover InternalUrl, redirects from HTTP), e.g. "https://mail.example.com". Empty = https://<server.hostname>, with the HTTPS port when it is not 443.'),
+    external_url: str('', 'Base URL of the HTTPS services from outside the network (AutoDiscover ExternalUrl, ActiveSync URL, redirects). Empty = http.internal_url.'),
+    auth_failure_limit: int(10, 1, 1_000_000, 'Failed HTTP logins from one client address within http.auth_failure_window_seconds, after which that address is answered 429 until the window ends.'),
+    auth_failure_window_seconds: int(300, 1, 86_400, 'The window of http.auth_failure_limit, seconds from the first failure.'),
+    access_log: bool(true, 'Log one structured line per HTTP request (info level).'),
+  },
+  metrics: {
+    allow: str('127.0.0.1,::1', 'Client addresses and CIDR ranges (comma-separated) allowed to read /metrics over HTTP(S); empty = nobody.'),
+  },
+  autodiscover: {
+    organization: str('', 'Organization name shown to mail clients (autoconfig display name). Empty = the directory\'s organization.'),
+    mail_host: str('', 'Host name announced for IMAP, POP3 and SMTP in autoconfig answers. Empty = server.hostname.'),
   },
   control: {
     socket: str('', 'Unix socket of the local control channel (admin CLI); empty = <data_dir>/control.sock.'),
@@ -272,6 +316,27 @@ function validateCrossField(c: Config): void {
     const l = c.listeners[name];
     if (l.enabled && l.port + c.server.port_base > 65535) {
       throw new ConfigError(`config error: listeners.${name}.port: ${l.port} + server.port_base ${c.server.port_base} is above 65535`);
+    }
+  }
+  for (const key of ['internal_url', 'external_url'] as const) {
+    const v = c.http[key];
+    if (v === '') continue;
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      throw new ConfigError(`config error: http.${key}: not a URL: ${JSON.stringify(v)}`);
+    }
+    if (u.protocol !== 'https:' || u.search !== '' || u.hash !== '' || u.username !== '' || u.password !== '') {
+      throw new ConfigError(`config error: http.${key}: must be an https:// base URL without query or credentials, got ${JSON.stringify(v)}`);
+    }
+  }
+  for (const entry of c.metrics.allow.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+    const [addr, bits, extra] = entry.split('/');
+    const family = isIP(addr!);
+    const maxBits = family === 4 ? 32 : 128;
+    if (family === 0 || extra !== undefined || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > maxBits))) {
+      throw new ConfigError(`config error: metrics.allow: not an IP address or CIDR range: ${JSON.stringify(entry)}`);
     }
   }
   const ports = new Map<number, string>();

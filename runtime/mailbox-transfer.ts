@@ -20,9 +20,9 @@ import { actorRef } from './actor.js';
 import type { CpuPool } from './cpu-pool.js';
 import type { DirectoryStore } from '../storage/directory-store.js';
 import type { MailboxProtocol } from '../actors/mailbox/mailbox-actor.js';
-import { mapiToWire, wireToMapi } from '../actors/mailbox/wire-message.js';
+import { mapiToWire } from '../actors/mailbox/wire-message.js';
 import { localizeAddresses } from '../protocols/mail/localize.js';
-import { mapiToMime } from '../protocols/mail/mapi-to-mime.js';
+import { fetchMessageMime } from '../protocols/mail/fetch-mime.js';
 import { Tag } from '../storage/prop-tags.js';
 import { MSGFLAG_READ } from '../storage/message-store.js';
 import { parseMailDate } from '../protocols/mail/mime/header-values.js';
@@ -241,19 +241,8 @@ export class MailboxTransfers {
   }
 
   /** A message as Internet mail: its original MIME when kept, else made from its properties. */
-  async messageMime(ref: ReturnType<MailboxTransfers['mailbox']>['ref'], mid: number): Promise<Buffer> {
-    const { system, dir, hostname } = this.deps;
-    const original = await system.call(ref, 'getOriginalMime', { mid });
-    if (original !== null) return Buffer.from(original);
-    const wire = await system.call(ref, 'getMessageFull', { mid });
-    return mapiToMime(wireToMapi(wire), {
-      hostname,
-      includeBcc: true,
-      resolveEx: (dn) => {
-        const u = dir.userByLegacyDn(dn);
-        return u === undefined ? null : { address: u.address, name: u.displayName };
-      },
-    });
+  messageMime(ref: ReturnType<MailboxTransfers['mailbox']>['ref'], mid: number): Promise<Buffer> {
+    return fetchMessageMime(this.deps.system, ref, mid, this.deps.dir, { hostname: this.deps.hostname });
   }
 }
 

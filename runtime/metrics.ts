@@ -3,6 +3,8 @@
  * this at /metrics (with its own access rules); tests and the control socket can read it too.
  */
 import type { SystemStats } from './actor-system.js';
+import type { DirectoryStore } from '../storage/directory-store.js';
+import type { Authenticator } from './auth.js';
 
 export interface Sample {
   name: string;
@@ -45,5 +47,16 @@ export function runtimeSamples(stats: SystemStats): Sample[] {
     { name: 'stoa_calls_pending', help: 'Calls awaiting a reply.', type: 'gauge', values: [{ value: stats.pendingCalls }] },
     { name: 'stoa_process_resident_bytes', help: 'Resident memory of the process.', type: 'gauge', values: [{ value: mem.rss }] },
     { name: 'stoa_process_heap_used_bytes', help: 'V8 heap used on the main thread.', type: 'gauge', values: [{ value: mem.heapUsed }] },
+  ];
+}
+
+/** Directory sizes and the credential cache (scrapes read the directory: counts, not a hot path). */
+export function directorySamples(dir: DirectoryStore, auth: Authenticator): Sample[] {
+  return [
+    { name: 'stoa_directory_domains', help: 'Domains in the directory.', type: 'gauge', values: [{ value: dir.domains().length }] },
+    { name: 'stoa_directory_users', help: 'Users in the directory.', type: 'gauge', values: [{ value: dir.users().length }] },
+    { name: 'stoa_directory_groups', help: 'Groups in the directory.', type: 'gauge', values: [{ value: dir.groups().length }] },
+    { name: 'stoa_auth_cache_hits_total', help: 'Password checks answered from the credential cache.', type: 'counter', values: [{ value: auth.hits }] },
+    { name: 'stoa_auth_cache_misses_total', help: 'Password checks that ran scrypt.', type: 'counter', values: [{ value: auth.misses }] },
   ];
 }

@@ -11,7 +11,7 @@ import { ActorSystem } from './actor-system.js';
 import { CpuPool } from './cpu-pool.js';
 import { ControlServer, assertNoOtherServer } from './control-server.js';
 import { cpuPoolThreads, loadConfig, partitions, workerCount, type CliFlags, type Config, type LoadedConfig } from './config.js';
-import { renderPrometheus, runtimeSamples } from './metrics.js';
+import { directorySamples, renderPrometheus, runtimeSamples } from './metrics.js';
 import { actorRef } from './actor.js';
 import { ACTOR_KINDS } from '../actors/registry.js';
 import { Listeners } from '../protocols/shared/listeners.js';
@@ -25,7 +25,14 @@ import { generatePassword, runAdmin, type AdminBackend } from './admin.js';
 import type { MailboxProtocol } from '../actors/mailbox/mailbox-actor.js';
 import { locateMailbox, parseMailboxAddress } from '../storage/partitions.js';
 import { restoreChecked } from './admin.js';
+import { MailboxTransfers, runTransfer } from './mailbox-transfer.js';
+import { LocalDelivery } from '../protocols/smtp/local-delivery.js';
+import { SmtpDoors } from '../protocols/smtp/smtp-door.js';
+import { makePop3Door } from '../protocols/pop3/pop3-door.js';
+import { OutboundService } from '../protocols/smtp/outbound/outbound-service.js';
+import type { Smarthost, TlsMode } from '../protocols/smtp/outbound/route.js';
 import { actorError } from './errors.js';
+import { deploymentIdFrom } from '../protocols/autodiscover/routes.js';
 
 export interface RunningServer {
   config: Config;
@@ -83,7 +90,8 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
   });
   const pool = new CpuPool({ threads: cpuPoolThreads(config), minBytes: config.cpu_pool.min_bytes });
   const dir = DirectoryStore.open(join(dataDir, 'directory'));
-  const auth = new Authenticator(dir, pool, await dir.secret(), {
+  const secret = await dir.secret();
+  const auth = new Authenticator(dir, pool, secret, {
     scrypt: { n: config.auth.scrypt_n, r: config.auth.scrypt_r, p: config.auth.scrypt_p },
     cacheMs: config.auth.cache_seconds * 1000,
     storeNtHash: config.auth.store_nt_hash,
@@ -111,6 +119,40 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
     },
   };
   const firstAdmin = await createFirstAdmin(dir, admin, hostname, dataDir, log);
+  const transfers = new MailboxTransfers({ system, dir, pool, hostname, log });
+  const delivery = new LocalDelivery({ system, pool, dir });
+  const outbound = new OutboundService({
+    dataDir,
+    dir,
+    delivery,
+    hostname,
+    log: log.child({ component: 'outbound' }),
+    smarthost: smarthostOf(config),
+    expiryMs: config.outbound.expiry_hours * 3_600_000,
+    delayNoticeMs: config.outbound.delay_notice_hours * 3_600_000,
+    concurrency: { global: config.outbound.max_connections, perDomain: config.outbound.max_connections_per_domain },
+    tls: { rejectUnauthorized: config.outbound.verify_mx_tls },
+    timeouts: { connectMs: config.outbound.connect_timeout_seconds * 1000 },
+  });
+  await outbound.start();
+  admin.queue = outbound;
+  const smtp = new SmtpDoors({
+    hostname,
+    log: log.child({ door: 'smtp' }),
+    dir,
+    auth,
+    delivery,
+    outbound,
+    tls,
+    limits: {
+      maxMessageBytes: config.smtp.max_message_kib * 1024,
+      maxRecipients: config.smtp.max_recipients,
+      maxConnectionsPerIp: config.smtp.max_connections_per_ip,
+      maxAuthFailures: config.smtp.max_auth_failures,
+      socketTimeoutMs: config.smtp.idle_timeout_seconds * 1000,
+    },
+    allowPlaintextAuth: config.auth.plaintext_without_tls,
+  });
 
   const health = async () => {
     const stats = await system.stats();
@@ -124,9 +166,32 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
 
   let listeners: Listeners;
   try {
-    listeners = await Listeners.bind(config, tls, makeDoors({ hostname, log, health }), log);
+    const doors = makeDoors({
+      config,
+      hostname,
+      log,
+      health,
+      smtp,
+      pop3: makePop3Door({
+        hostname,
+        log: log.child({ door: 'pop3' }),
+        auth,
+        dir,
+        system,
+        tls,
+        allowPlaintextAuth: config.auth.plaintext_without_tls,
+        limits: { idleMs: config.pop3.idle_timeout_seconds * 1000 },
+      }),
+      dir,
+      auth,
+      samples: async () => [...runtimeSamples(await system.stats()), ...directorySamples(dir, auth)],
+      deploymentId: deploymentIdFrom(secret),
+      fetchMailboxGuid: async (address) => (await system.call(actorRef<MailboxProtocol>('mailbox', address), 'logonInfo', null)).mailboxGuid,
+    });
+    listeners = await Listeners.bind(config, tls, doors, log);
   } catch (err) {
-    await Promise.allSettled([system.shutdown(), pool.close(), dir.close()]);
+    await Promise.allSettled([outbound.stop(), system.shutdown(), pool.close()]);
+    await dir.close();
     throw err;
   }
 
@@ -156,6 +221,8 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
     stopping = (async () => {
       log.info('stopping: closing listeners, draining calls');
       await listeners.close();
+      smtp.close();
+      await outbound.stop();
       await control.close();
       await system.shutdown();
       await pool.close();
@@ -173,7 +240,7 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
       case 'status':
         return { hostname, pid: process.pid, listeners: listeners.bound, runtime: await system.stats(), cpuPool: pool.stats() };
       case 'metrics':
-        return renderPrometheus(runtimeSamples(await system.stats()));
+        return renderPrometheus([...runtimeSamples(await system.stats()), ...directorySamples(dir, auth)]);
       case 'workers': {
         const n = Number(args.count);
         await system.setWorkerCount(n);
@@ -195,13 +262,16 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
         const argv = Array.isArray(args.argv) ? args.argv.map(String) : [];
         return runAdmin(admin, argv);
       }
+      case 'transfer':
+        return runTransfer(transfers, args);
     }
   };
   let control: ControlServer;
   try {
     control = await ControlServer.listen(controlPath, onControl, log);
   } catch (err) {
-    await Promise.allSettled([listeners.close(), system.shutdown(), pool.close(), dir.close()]);
+    await Promise.allSettled([listeners.close(), outbound.stop(), system.shutdown(), pool.close()]);
+    await dir.close();
     throw err;
   }
 
@@ -223,4 +293,20 @@ async function createFirstAdmin(dir: DirectoryStore, admin: AdminBackend, hostna
   writeFileSync(file, `login: admin@${domain}\npassword: ${password}\nChange it with: npm run cli -- user passwd admin@${domain}\n`, { mode: 0o600 });
   log.info({ admin: `admin@${domain}`, file }, 'created the first admin account');
   return { address: `admin@${domain}`, password, file };
+}
+
+/** The smarthost of outbound.smarthost ("host:port"), or null for MX delivery. */
+function smarthostOf(config: Config): Smarthost | null {
+  const o = config.outbound;
+  if (o.smarthost === '') return null;
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(o.smarthost.trim());
+  if (m === null) throw new Error(`outbound.smarthost: expected host:port, got ${JSON.stringify(o.smarthost)}`);
+  const tls = o.smarthost_tls as TlsMode;
+  return {
+    host: m[1]!.replace(/^\[|\]$/g, ''),
+    port: m[2] !== undefined ? Number(m[2]) : tls === 'implicit' ? 465 : 587,
+    tls,
+    rejectUnauthorized: o.smarthost_verify_tls,
+    auth: o.smarthost_user !== '' ? { user: o.smarthost_user, pass: o.smarthost_password } : null,
+  };
 }

@@ -6,7 +6,8 @@
  *
  * Keys: ['d', domain] → DomainRecord; ['u', userId] → UserRecord; ['g', groupId] → GroupRecord;
  * ['a', address] → { user } | { group } (primary addresses and aliases, lower case);
- * ['l', legacy DN lower case] → userId; ['m', name] → directory settings (secret, org).
+ * ['l', legacy DN lower case] → userId; ['m', name] → directory settings (secret, org);
+ * ['f', `${mailboxUserId}:${granteeUserId}`] → GrantRecord (full access to another user's mailbox).
  */
 import { open, type RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
@@ -25,6 +26,18 @@ export class DirectoryError extends Error {
 
 export interface DomainRecord {
   name: string;
+  created: number;
+  /** The domain's DKIM signing key (domains added before DKIM get one on first need). */
+  dkim?: DkimKey;
+}
+
+/** A DKIM key pair (RFC 6376): published at <selector>._domainkey.<domain>. */
+export interface DkimKey {
+  selector: string;
+  /** PKCS#8 PEM; never shown by the admin commands. */
+  privateKey: string;
+  /** SubjectPublicKeyInfo DER, base64: the p= of the DNS record. */
+  publicKey: string;
   created: number;
 }
 
@@ -54,6 +67,28 @@ export interface GroupRecord {
   address: string;
   displayName: string;
   members: string[];
+}
+
+/**
+ * A directory-level grant: `grantee` may open `mailbox` (another user's) as its owner would.
+ * The minimal form of delegation before folder permissions (MS-OXCPERM) exist; those will add
+ * finer rights next to 'full-access' rather than replace it.
+ */
+export interface GrantRecord {
+  /** User id of the mailbox's owner. */
+  mailbox: string;
+  /** User id of who is granted. */
+  grantee: string;
+  rights: 'full-access'[];
+  granted: number;
+}
+
+/** A grant as the admin commands show it (addresses instead of ids). */
+export interface GrantView {
+  mailbox: string;
+  user: string;
+  rights: string[];
+  granted: number;
 }
 
 /** What the doors read of a user (never the hashes). */
@@ -121,7 +156,7 @@ export class DirectoryStore {
     return this.db.get(['d', name.toLowerCase()]) as DomainRecord | undefined;
   }
 
-  async addDomain(name: string): Promise<DomainRecord> {
+  async addDomain(name: string, opts: { dkim?: DkimKey } = {}): Promise<DomainRecord> {
     const n = name.toLowerCase();
     try {
       parseMailboxAddress(`postmaster@${n}`);
@@ -130,7 +165,23 @@ export class DirectoryStore {
     }
     return this.write(() => {
       if (this.domain(n) !== undefined) throw new DirectoryError('EXISTS', `domain ${n} exists already`);
-      const rec: DomainRecord = { name: n, created: Date.now() };
+      const rec: DomainRecord = { name: n, created: Date.now(), ...(opts.dkim !== undefined ? { dkim: opts.dkim } : {}) };
+      this.db.putSync(['d', n], rec);
+      return rec;
+    });
+  }
+
+  /**
+   * Sets a domain's DKIM key. With `onlyIfNone`, a key already there is kept (two callers making
+   * one on first need at once end with the same key); answers the domain as stored.
+   */
+  setDkim(name: string, key: DkimKey, opts: { onlyIfNone?: boolean } = {}): Promise<DomainRecord> {
+    const n = name.toLowerCase();
+    return this.write(() => {
+      const d = this.domain(n);
+      if (d === undefined) throw new DirectoryError('NOT_FOUND', `no domain ${n}`);
+      if (opts.onlyIfNone === true && d.dkim !== undefined) return d;
+      const rec: DomainRecord = { ...d, dkim: key };
       this.db.putSync(['d', n], rec);
       return rec;
     });
@@ -242,6 +293,12 @@ export class DirectoryStore {
   removeUser(address: string): Promise<UserRecord> {
     return this.write(() => {
       const u = this.mustUser(address);
+      // Grants on the user's mailbox and grants to the user go with it.
+      const grants = [...this.db.getRange({ start: ['f', ''], end: ['f', '\uffff'] })].filter((e) => {
+        const g = e.value as GrantRecord;
+        return g.mailbox === u.id || g.grantee === u.id;
+      });
+      for (const e of grants) this.db.removeSync(e.key);
       for (const a of [u.address, ...u.aliases]) this.db.removeSync(['a', a]);
       this.db.removeSync(['l', u.legacyDn.toLowerCase()]);
       this.db.removeSync(['u', u.id]);
@@ -270,6 +327,57 @@ export class DirectoryStore {
       this.db.putSync(['u', u.id], u);
       return u;
     });
+  }
+
+  // ---------------------------------------------------------------- mailbox grants
+
+  /** True when `userId` may open the mailbox of `mailboxUserId`: its owner, or granted full access. */
+  hasFullAccess(userId: string, mailboxUserId: string): boolean {
+    if (userId === mailboxUserId) return true;
+    const g = this.db.get(['f', `${mailboxUserId}:${userId}`]) as GrantRecord | undefined;
+    return g !== undefined && g.rights.includes('full-access');
+  }
+
+  /** Grants `user` full access to the mailbox of `mailbox` (both users; idempotent). */
+  grantFullAccess(mailbox: string, user: string): Promise<GrantView> {
+    return this.write(() => {
+      const m = this.mustUser(mailbox);
+      const u = this.mustUser(user);
+      if (m.id === u.id) throw new DirectoryError('INVALID', `${u.address} owns that mailbox already`);
+      const key: Key = ['f', `${m.id}:${u.id}`];
+      const had = this.db.get(key) as GrantRecord | undefined;
+      const g: GrantRecord = had ?? { mailbox: m.id, grantee: u.id, rights: ['full-access'], granted: Date.now() };
+      if (had === undefined) this.db.putSync(key, g);
+      return this.grantView(g)!;
+    });
+  }
+
+  revokeFullAccess(mailbox: string, user: string): Promise<void> {
+    return this.write(() => {
+      const m = this.mustUser(mailbox);
+      const u = this.mustUser(user);
+      const key: Key = ['f', `${m.id}:${u.id}`];
+      if (this.db.get(key) === undefined) throw new DirectoryError('NOT_FOUND', `${u.address} has no grant on the mailbox of ${m.address}`);
+      this.db.removeSync(key);
+    });
+  }
+
+  /** Grants on one user's mailbox, or every grant. */
+  grants(mailbox?: string): GrantView[] {
+    const range =
+      mailbox === undefined
+        ? { start: ['f', ''] as Key, end: ['f', '\uffff'] as Key }
+        : (() => {
+            const m = this.mustUser(mailbox);
+            return { start: ['f', `${m.id}:`] as Key, end: ['f', `${m.id};`] as Key };
+          })();
+    return [...this.db.getRange(range)].map((e) => this.grantView(e.value as GrantRecord)).filter((g): g is GrantView => g !== null);
+  }
+
+  private grantView(g: GrantRecord): GrantView | null {
+    const m = this.db.get(['u', g.mailbox]) as UserRecord | undefined;
+    const u = this.db.get(['u', g.grantee]) as UserRecord | undefined;
+    return m === undefined || u === undefined ? null : { mailbox: m.address, user: u.address, rights: [...g.rights], granted: g.granted };
   }
 
   // ---------------------------------------------------------------- groups

@@ -125,11 +125,18 @@ export class MailboxEnv {
    */
   async write<T>(fn: () => T): Promise<T> {
     this.assertOpen();
+    this.writeSeq++;
     // lmdb-js commits an async transaction's writes even when its callback throws (seen with
     // lmdb 3.5), so the work runs in a child transaction, which does roll back on a throw.
     let value: T;
     try {
-      value = await this.root.transaction(() => this.root.childTransaction(fn) as unknown as T);
+      value = await this.root.transaction(() => {
+        try {
+          return this.root.childTransaction(fn) as unknown as T;
+        } finally {
+          this.writeSeq++;
+        }
+      });
       await this.flushed();
     } catch (err) {
       throw storageError(err);
@@ -154,6 +161,12 @@ export class MailboxEnv {
     return p;
   }
 
+  /**
+   * Bumped before and after every write op: a value derived from the store (a memo) is current
+   * while this number is unchanged.
+   */
+  writeSeq = 0;
+
   /** Resolves once every queued write has committed (read-your-writes for reads after writes). */
   idle(): Promise<void> {
     return this.draining ?? Promise.resolve();
@@ -169,10 +182,13 @@ export class MailboxEnv {
         try {
           results = await this.root.transaction(() =>
             batch.map((b): OpResult<unknown> => {
+              this.writeSeq++;
               try {
                 return { ok: true, value: this.root.childTransaction(b.fn) };
               } catch (error) {
                 return { ok: false, error };
+              } finally {
+                this.writeSeq++;
               }
             }),
           );

@@ -538,14 +538,20 @@ export class MailboxStore {
 
   /** The mailbox size in bytes (every folder's messages). */
   size(): number {
+    if (this.sizeMemo !== null && this.sizeMemo.seq === this.env.writeSeq) return this.sizeMemo.size;
     let size = 0;
     for (const { value } of this.env.db.folders.getRange()) if ((value as FolderRecord).deleted !== true) size += (value as FolderRecord).size;
+    this.sizeMemo = { seq: this.env.writeSeq, size };
     return size;
   }
+
+  /** The last size() and the write it was computed after (quota checks read it on every delivery). */
+  private sizeMemo: { seq: number; size: number } | null = null;
 
   /** Where the mailbox stands against its quota levels. */
   quotaState(): 'ok' | 'warning' | 'send-prohibited' | 'receive-prohibited' {
     const q = this.quota();
+    if (q.receiveBytes === 0 && q.sendBytes === 0 && q.warnBytes === 0) return 'ok';
     const size = this.size();
     if (q.receiveBytes > 0 && size >= q.receiveBytes) return 'receive-prohibited';
     if (q.sendBytes > 0 && size >= q.sendBytes) return 'send-prohibited';

@@ -25,6 +25,29 @@ import { SLICE_MS, Table, type Origin, type SortKey } from './objects/table.js';
 import { fromWireRestriction, type WireRestriction } from '../../storage/restriction.js';
 import type { SearchCriteria } from '../../storage/search-folders.js';
 import type { PropValue } from '../../storage/prop-types.js';
+import {
+  extraSubscriptions,
+  fetchMessage,
+  flagChanges,
+  imapPublicState,
+  imapStateOf,
+  imapTags,
+  initialFlagProps,
+  listMailFolders,
+  resolvePath,
+  searchFolder,
+  selectFolder,
+  syncFolder,
+  type FetchWant,
+  type ImapFetched,
+  type ImapFolderInfo,
+  type ImapMessageState,
+  type ImapSelectData,
+  type ImapSync,
+  type ImapTags,
+  type SearchNode,
+  type StoreMode,
+} from './imap-view.js';
 
 export interface ProvisionArgs {
   ownerName: string;
@@ -63,6 +86,8 @@ export type MailboxProtocol = {
   getMessageFull: { args: { mid: number }; result: WireMessage };
   /** The original Internet message of a received or imported message (null when it was changed since, or made by MAPI). */
   getOriginalMime: { args: { mid: number }; result: Uint8Array | null };
+  /** The quota state alone (cheap: what SMTP checks at RCPT time). */
+  quotaState: { args: null; result: string };
   /** The Internet message ids (PidTagInternetMessageId) of a folder's messages (imports skip what is there). */
   folderInternetIds: { args: { folder: number }; result: string[] };
   updateMessage: {
@@ -134,9 +159,104 @@ export type MailboxProtocol = {
   /** A consistent hot copy of the environment into one file (compacted). */
   backup: { args: { file: string }; result: { file: string; bytes: number } };
   namesFromIds: { args: { ids: number[] }; result: (WireName | null)[] };
+} & ImapViewProtocol;
+
+// ---------------------------------------------------------------- IMAP view (protocols/imap/)
+/**
+ * The IMAP door's ops: one per IMAP command (actors/mailbox/imap-view.ts has the mapping rules).
+ * Mailboxes are named by path (display names, "INBOX" first for the Inbox) and resolved here, so
+ * SELECT, STATUS, APPEND, COPY are one message each. Ops on the selected folder take `since` (the
+ * session's MODSEQ) and answer what changed meanwhile with their result (`sync`), so a command
+ * and its untagged updates cost one message.
+ */
+export type ImapViewProtocol = {
+  imapFolders: { args: null; result: { folders: ImapFolderInfo[]; extraSubscribed: string[] } };
+  imapStatus: { args: { path: string[] }; result: { id: number; messages: number; unseen: number; uidNext: number; uidValidity: number; size: number } };
+  imapSelect: { args: { path: string[] }; result: ImapSelectData };
+  imapSync: { args: { folder: number; since: number }; result: ImapSync };
+  /** Message data for FETCH, up to `budget` bytes of MIME per call (`done` says how many were served). */
+  imapFetch: { args: ImapFetchArgs; result: ImapFetchResult };
+  /** imapFetch that also marks the messages read (BODY[] without PEEK, RFC822, RFC822.TEXT). */
+  imapFetchSeen: { args: ImapFetchArgs; result: ImapFetchResult };
+  imapStore: {
+    args: { folder: number; mids: number[]; mode: StoreMode; flags: number; keywords: string[]; unchangedSince?: number; since?: number };
+    result: { updated: ImapMessageState[]; modified: number[]; sync?: ImapSync };
+  };
+  imapSearch: { args: { folder: number; candidates: number[]; program: SearchNode; since?: number }; result: { mids: number[]; highestModseq: number; sync?: ImapSync } };
+  imapCopy: {
+    args: { from: number; to: string[]; mids: number[]; move: boolean; since?: number };
+    result: { uidValidity: number; pairs: [number, number][]; sync?: ImapSync };
+  };
+  /** Expunges the folder's \\Deleted messages (those among `uids` when given: UID EXPUNGE). */
+  imapExpunge: { args: { folder: number; uids?: number[]; since?: number }; result: { expunged: number[]; sync?: ImapSync } };
+  imapAppend: { args: { path: string[]; message: WireMessage; flags: number; keywords: string[] }; result: { folder: number; uid: number; uidValidity: number } };
+  imapCreate: { args: { path: string[] }; result: { id: number } };
+  imapDelete: { args: { path: string[] }; result: { folder: number } };
+  imapRename: { args: { from: string[]; to: string[] }; result: { folder: number } };
+  imapSubscribe: { args: { path: string[]; subscribe: boolean }; result: null };
 };
 
+export interface ImapFetchArgs {
+  folder: number;
+  mids: number[];
+  /** The UIDs the session knows the mids by: a mid whose UID changed (content change) is missing. */
+  uids: number[];
+  want: FetchWant;
+  /** Mids whose generated MIME size the door knows (no need to send their MAPI data for 'size'). */
+  sizeKnown?: number[];
+  /** Stop adding messages once this many MIME / MAPI bytes are in the answer (streaming). */
+  budget: number;
+  since?: number;
+}
+
+export interface ImapFetchResult {
+  messages: ImapFetched[];
+  /** Mids no longer in the folder under the UID asked for. */
+  missing: number[];
+  /** How many of the asked mids this answer covers (the door asks again for the rest). */
+  done: number;
+  sync?: ImapSync;
+}
+
 export type { WireAttachment, WireMessage, WireName } from './wire-message.js';
+
+// ---- IMAP view helpers (see the IMAP view ops below) ----
+
+const MSGFLAG_UNSENT_BIT = 0x0008;
+const FLAG_DELETED = 1 << 3;
+
+/** The tags imap-view's flag computation reads. */
+function imapFlagTags(t: ImapTags): number[] {
+  const out = [Tag.PidTagFlagStatus, Tag.PidTagLastVerbExecuted, Tag.PidTagMessageDeliveryTime];
+  if (t.keywords !== 0) out.push(t.keywords);
+  if (t.imapFlags !== 0) out.push(t.imapFlags);
+  return out;
+}
+
+/** FETCH's message data, within the byte budget. */
+function imapFetch({ store, msgs }: { store: MailboxStore; msgs: MessageStore }, a: ImapFetchArgs): ImapFetchResult {
+  const t = imapTags(store, false);
+  store.mustFolder(a.folder);
+  const known = new Set(a.sizeKnown ?? []);
+  const messages: ImapFetched[] = [];
+  const missing: number[] = [];
+  let bytes = 0;
+  let done = 0;
+  const toWire = (mid: number) => messageInToWire(msgs.content(mid), (ids) => namesFromIds(store.env.db.named, ids));
+  for (; done < a.mids.length; done++) {
+    if (bytes >= a.budget && messages.length > 0) break;
+    const mid = a.mids[done]!;
+    const rec = msgs.message(mid);
+    if (rec === undefined || rec.folder !== a.folder || rec.uid !== a.uids[done]) {
+      missing.push(mid);
+      continue;
+    }
+    const f = fetchMessage(msgs, mid, rec, t, a.want, known.has(mid), toWire);
+    bytes += 200 + (f.mime?.byteLength ?? 0) + (f.wire !== undefined ? rec.size : 0);
+    messages.push(f);
+  }
+  return { messages, missing, done, ...(a.since !== undefined ? { sync: syncFolder(store, msgs, a.folder, a.since, t) } : {}) };
+}
 
 /** Names to this mailbox's ids, created as needed (inside the write that stores the values). */
 function namesToIds(store: MailboxStore) {
@@ -167,7 +287,7 @@ function pick(props: PropMap, tags: readonly number[] | undefined): PropMap {
 }
 
 export default defineActorKind<MailboxProtocol>({
-  readOnly: ['exists', 'logonInfo', 'getStoreProps', 'getFolderProps', 'listFolders', 'receiveFolder', 'getMessage', 'getAttachmentData', 'getMessageFull', 'getOriginalMime', 'folderInternetIds', 'listContents', 'changesSince', 'stats', 'namesFromIds', 'listSoftDeleted'],
+  readOnly: ['imapFolders', 'imapStatus', 'imapSelect', 'imapSync', 'imapFetch', 'imapSearch', 'exists', 'logonInfo', 'getStoreProps', 'getFolderProps', 'listFolders', 'receiveFolder', 'getMessage', 'getAttachmentData', 'getMessageFull', 'getOriginalMime', 'folderInternetIds', 'quotaState', 'listContents', 'changesSince', 'stats', 'namesFromIds', 'listSoftDeleted'],
   create(ctx: ActorContext) {
     const address = parseMailboxAddress(ctx.id);
     let env: MailboxEnv | null = null;
@@ -329,6 +449,8 @@ export default defineActorKind<MailboxProtocol>({
         deliver: (m) => durably(({ store, msgs }) => msgs.deliver(wireToMessageIn(m, namesToIds(store))), (r) => ['newMail', r]),
         getMessageFull: ({ mid }) => reading(({ store, msgs }) => messageInToWire(msgs.content(mid), (ids) => namesFromIds(store.env.db.named, ids))),
         getOriginalMime: ({ mid }) => reading(({ msgs }) => msgs.originalMime(mid)),
+        // Not behind queued writes (a soft check: waiting for the next flush would serialize SMTP's RCPT behind deliveries).
+        quotaState: () => need().store.quotaState(),
         folderInternetIds: ({ folder }) =>
           reading(({ store, msgs }) => {
             store.mustFolder(folder);
@@ -500,6 +622,206 @@ export default defineActorKind<MailboxProtocol>({
         },
         namesFromIds: ({ ids }) =>
           reading(({ store }) => namesFromIds(store.env.db.named, ids).map((n): WireName | null => (n === null ? null : toWireName(n)))),
+
+        // ------------------------------------------------------------ IMAP view (protocols/imap/)
+        imapFolders: () =>
+          reading(({ store }) => {
+            const t = imapTags(store, false);
+            return { folders: listMailFolders(store, t), extraSubscribed: extraSubscriptions(store, t) };
+          }),
+        imapStatus: ({ path }) =>
+          reading(({ store }) => {
+            const id = resolvePath(store, path);
+            const rec = store.mustFolder(id);
+            return { id, messages: rec.content, unseen: rec.unread, uidNext: rec.uidNext, uidValidity: rec.uidValidity, size: rec.size };
+          }),
+        imapSelect: ({ path }) => reading(({ store, msgs }) => selectFolder(store, msgs, resolvePath(store, path), imapTags(store, false))),
+        imapSync: ({ folder, since }) => reading(({ store, msgs }) => syncFolder(store, msgs, folder, since, imapTags(store, false))),
+        imapFetch: (args) => reading((x) => imapFetch(x, args)),
+        imapFetchSeen: (args) =>
+          durably(
+            (x) => {
+              const mids = args.mids.filter((mid, i) => {
+                const rec = x.msgs.message(mid);
+                return rec !== undefined && rec.folder === args.folder && rec.uid === args.uids[i];
+              });
+              x.msgs.setRead(mids, true);
+              return imapFetch(x, args);
+            },
+            (r) => ['flagsChanged', { folder: args.folder, mids: r.messages.map((m) => m.mid) }],
+          ),
+        imapStore: ({ folder, mids, mode, flags, keywords, unchangedSince, since }) =>
+          durably(
+            ({ store, msgs }) => {
+              const t = imapTags(store, keywords.length > 0 || mode !== 'remove' || flags !== 0);
+              const updated: ImapMessageState[] = [];
+              const modified: number[] = [];
+              const now = Date.now();
+              for (const mid of mids) {
+                let rec = msgs.message(mid);
+                if (rec === undefined || rec.folder !== folder) continue;
+                let s = imapStateOf(msgs, mid, rec, t, imapFlagTags(t));
+                // CONDSTORE's UNCHANGEDSINCE (RFC 7162 §3.1.3), ready for when it is announced.
+                if (unchangedSince !== undefined && s.modseq > unchangedSince) {
+                  modified.push(mid);
+                  continue;
+                }
+                const ch = flagChanges(rec, s.picked, t, mode, flags, keywords, now);
+                if (ch.read !== null) msgs.setRead([mid], ch.read);
+                if (ch.messageFlags !== null) ch.set.set(Tag.PidTagMessageFlags, (msgs.message(mid)!.flags & ~MSGFLAG_UNSENT_BIT) | (ch.messageFlags & MSGFLAG_UNSENT_BIT));
+                if (ch.set.size > 0 || ch.remove.length > 0) msgs.setFlagProps(mid, ch.set, ch.remove, now);
+                rec = msgs.message(mid)!;
+                s = imapStateOf(msgs, mid, rec, t, imapFlagTags(t));
+                updated.push(imapPublicState(s));
+              }
+              return { updated, modified, ...(since !== undefined ? { sync: syncFolder(store, msgs, folder, since, t) } : {}) };
+            },
+            (r) => (r.updated.length === 0 ? null : ['flagsChanged', { folder, mids: r.updated.map((u) => u.mid) }]),
+          ),
+        imapSearch: ({ folder, candidates, program, since }) =>
+          reading(({ store, msgs }) => {
+            const t = imapTags(store, false);
+            store.mustFolder(folder);
+            const r = searchFolder(msgs, folder, candidates, program, t);
+            return { ...r, ...(since !== undefined ? { sync: syncFolder(store, msgs, folder, since, t) } : {}) };
+          }),
+        imapCopy: ({ from, to, mids, move, since }) =>
+          durably(
+            ({ store, msgs }) => {
+              const dest = resolvePath(store, to);
+              const srcUids = new Map<number, number>();
+              const present = mids.filter((mid) => {
+                const rec = msgs.message(mid);
+                if (rec === undefined || rec.folder !== from) return false;
+                srcUids.set(mid, rec.uid);
+                return true;
+              });
+              const pairs = msgs.moveCopy(from, dest, present, move).map((p): [number, number] => [srcUids.get(p.from)!, msgs.message(p.to)!.uid]);
+              const t = imapTags(store, false);
+              return { uidValidity: store.mustFolder(dest).uidValidity, pairs, dest, ...(since !== undefined ? { sync: syncFolder(store, msgs, from, since, t) } : {}) };
+            },
+            (r) => [move ? 'objectMoved' : 'objectCopied', { from, to: r.dest }],
+          ),
+        imapExpunge: ({ folder, uids, since }) =>
+          durably(
+            ({ store, msgs }) => {
+              const t = imapTags(store, false);
+              const only = uids === undefined ? null : new Set(uids);
+              const gone: number[] = [];
+              const expunged: number[] = [];
+              if (t.imapFlags !== 0) {
+                for (const mid of msgs.contents(folder)) {
+                  const rec = msgs.message(mid);
+                  if (rec === undefined || (only !== null && !only.has(rec.uid))) continue;
+                  if ((imapStateOf(msgs, mid, rec, t, imapFlagTags(t)).flags & FLAG_DELETED) === 0) continue;
+                  gone.push(mid);
+                  expunged.push(rec.uid);
+                }
+              }
+              // Soft: recoverable like Outlook's deletes, until the tombstone horizon.
+              if (gone.length > 0) msgs.delete(folder, gone, false);
+              return { expunged, mids: gone, ...(since !== undefined ? { sync: syncFolder(store, msgs, folder, since, t) } : {}) };
+            },
+            (r) => (r.mids.length === 0 ? null : ['objectDeleted', { folder, mids: r.mids }]),
+          ),
+        imapAppend: ({ path, message, flags, keywords }) =>
+          durably(
+            ({ store, msgs }) => {
+              const folder = resolvePath(store, path);
+              if (store.quotaState() === 'receive-prohibited') throw actorError('ecQuotaExceeded', 'the mailbox is over its quota');
+              const t = imapTags(store, true);
+              const m = wireToMessageIn(message, namesToIds(store));
+              initialFlagProps(m.props, t, flags, keywords);
+              const made = msgs.create(folder, m);
+              return { folder, uid: made.uid, uidValidity: store.mustFolder(folder).uidValidity, mid: made.mid };
+            },
+            (r) => ['objectCreated', { folder: r.folder, mid: r.mid, uid: r.uid }],
+          ),
+        imapCreate: ({ path }) =>
+          durably(
+            ({ store }) => {
+              const special = store.specialFolders();
+              let parent = special.ipmSubtree;
+              let made = -1;
+              path.forEach((name, i) => {
+                if (i === 0 && name.toUpperCase() === 'INBOX') {
+                  if (path.length === 1) throw actorError('ecDuplicateName', 'INBOX exists');
+                  parent = special.inbox;
+                  return;
+                }
+                const existing = store.childByName(parent, name);
+                if (existing !== undefined) {
+                  if (i === path.length - 1) throw actorError('ecDuplicateName', `${path.join('/')} exists`);
+                  parent = existing;
+                  return;
+                }
+                made = parent = store.createFolder(parent, name, { containerClass: 'IPF.Note' }).id;
+              });
+              return { id: made };
+            },
+            (r) => ['objectCreated', { folder: r.id }],
+          ),
+        imapDelete: ({ path }) =>
+          durably(
+            ({ store, msgs }) => {
+              const id = resolvePath(store, path);
+              const rec = store.mustFolder(id);
+              if (rec.special !== undefined) throw actorError('ecAccessDenied', 'special folders cannot be deleted');
+              if (rec.children > 0) throw actorError('ecHasFolders', 'the mailbox has subfolders');
+              msgs.deleteFolder(id, { messages: true, folders: false, hard: false });
+              return { folder: id };
+            },
+            (r) => ['objectDeleted', r],
+          ),
+        imapRename: ({ from, to }) =>
+          durably(
+            ({ store, msgs }) => {
+              const id = resolvePath(store, from);
+              const special = store.specialFolders();
+              // The new parent: created as needed (RFC 3501 §6.3.5).
+              let parent = special.ipmSubtree;
+              to.slice(0, -1).forEach((name, i) => {
+                if (i === 0 && name.toUpperCase() === 'INBOX') return void (parent = special.inbox);
+                parent = store.childByName(parent, name) ?? store.createFolder(parent, name, { containerClass: 'IPF.Note' }).id;
+              });
+              const name = to[to.length - 1]!;
+              if (id === special.inbox) {
+                // Renaming INBOX moves its messages to a new folder; INBOX stays, empty (§6.3.5).
+                const made = store.createFolder(parent, name, { containerClass: 'IPF.Note' }).id;
+                msgs.moveCopy(id, made, msgs.contents(id), true);
+                return { folder: made };
+              }
+              if (store.isWithin(parent, id)) throw actorError('ecInvalidParam', 'a mailbox cannot move into itself');
+              store.moveFolder(id, parent, name);
+              return { folder: id };
+            },
+            (r) => ['objectMoved', r],
+          ),
+        imapSubscribe: ({ path, subscribe }) =>
+          durably(({ store }) => {
+            const t = imapTags(store, true);
+            const props = store.storeProps();
+            let id: number | null = null;
+            try {
+              id = resolvePath(store, path);
+            } catch {
+              id = null;
+            }
+            const name = path.join('/');
+            const unsub = ((props.get(t.unsubscribed) as bigint[] | undefined) ?? []).filter((x) => Number(x) !== id);
+            let extra = ((props.get(t.extraSubscribed) as string[] | undefined) ?? []).filter((x) => x !== name);
+            if (id !== null && !subscribe) unsub.push(BigInt(id));
+            if (id === null && subscribe) extra = [...extra, name];
+            const set: PropMap = new Map();
+            const remove: number[] = [];
+            if (unsub.length > 0) set.set(t.unsubscribed, unsub);
+            else remove.push(t.unsubscribed);
+            if (extra.length > 0) set.set(t.extraSubscribed, extra);
+            else remove.push(t.extraSubscribed);
+            if (set.size > 0) store.setStoreProps(set);
+            if (remove.length > 0) store.deleteStoreProps(remove);
+            return null;
+          }),
       },
     };
   },

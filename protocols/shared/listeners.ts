@@ -5,8 +5,6 @@
  */
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { LISTENER_NAMES, type Config, type ListenerName } from '../../runtime/config.js';
 import type { TlsIdentity } from './tls.js';
@@ -26,8 +24,11 @@ export const LISTENER_SHAPE: Record<ListenerName, { transport: 'tcp' | 'http'; i
 };
 
 export type TcpDoor = (socket: Socket | TLSSocket) => void;
-export type HttpDoor = (req: IncomingMessage, res: ServerResponse) => void;
-export type Door = { transport: 'tcp'; handle: TcpDoor } | { transport: 'http'; handle: HttpDoor };
+/**
+ * HTTP doors take the raw connection too (after TLS on https): the door reads the first request
+ * line itself before any HTTP parser, because Node's rejects RPC over HTTP's methods.
+ */
+export type Door = { transport: 'tcp'; handle: TcpDoor } | { transport: 'http'; handle: TcpDoor };
 
 export interface BoundListener {
   name: ListenerName;
@@ -53,7 +54,7 @@ const TLS_HANDSHAKE_TIMEOUT_MS = 30_000;
 
 export class Listeners {
   readonly bound: BoundListener[] = [];
-  private readonly servers: (TcpServer | HttpServer)[] = [];
+  private readonly servers: TcpServer[] = [];
   private readonly sockets = new Set<Socket>();
 
   private constructor(private readonly log: Logger) {}
@@ -76,16 +77,12 @@ export class Listeners {
 
   private bindOne(name: ListenerName, port: number, host: string, tls: TlsIdentity, door: Door): Promise<void> {
     const shape = LISTENER_SHAPE[name];
-    let server: TcpServer | HttpServer;
-    if (door.transport === 'http') {
-      const opts = { requestTimeout: 0, keepAliveTimeout: 75_000 };
-      server = shape.implicitTls ? createHttpsServer({ ...opts, cert: tls.cert, key: tls.key }, door.handle) : createHttpServer(opts, door.handle);
-    } else {
-      server = shape.implicitTls
-        ? createTlsServer({ cert: tls.cert, key: tls.key, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, door.handle)
-        : createTcpServer(door.handle);
-      if (shape.implicitTls) server.on('tlsClientError', (err: Error) => this.log.debug({ listener: name, err: err.message }, 'TLS handshake failed'));
-    }
+    // HTTP over TLS announces http/1.1 only (ALPN): HTTP/2 is not served.
+    const alpn = door.transport === 'http' ? { ALPNProtocols: ['http/1.1'] } : {};
+    const server: TcpServer = shape.implicitTls
+      ? createTlsServer({ cert: tls.cert, key: tls.key, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...alpn }, door.handle)
+      : createTcpServer(door.handle);
+    if (shape.implicitTls) server.on('tlsClientError', (err: Error) => this.log.debug({ listener: name, err: err.message }, 'TLS handshake failed'));
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));
@@ -112,7 +109,6 @@ export class Listeners {
         new Promise<void>((resolve) => {
           if (!s.listening) return resolve();
           s.close(() => resolve());
-          if ('closeAllConnections' in s) s.closeAllConnections();
         }),
     );
     // server.close() waits for open connections: end them now.
