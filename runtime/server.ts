@@ -133,6 +133,10 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
     concurrency: { global: config.outbound.max_connections, perDomain: config.outbound.max_connections_per_domain },
     tls: { rejectUnauthorized: config.outbound.verify_mx_tls },
     timeouts: { connectMs: config.outbound.connect_timeout_seconds * 1000 },
+    signer: async (raw, domain, key) => {
+      const signed = await pool.run('dkimSign', { raw, domain, selector: key.selector, privateKey: key.privateKey }, { route: 'pool' });
+      return Buffer.from(signed.buffer, signed.byteOffset, signed.byteLength);
+    },
   });
   await outbound.start();
   admin.queue = outbound;

@@ -167,6 +167,11 @@ export class MailboxEnv {
    */
   writeSeq = 0;
 
+  /** True when no write is queued or committing (a read now sees every write made so far). */
+  isIdle(): boolean {
+    return this.draining === null && this.queue.length === 0;
+  }
+
   /** Resolves once every queued write has committed (read-your-writes for reads after writes). */
   idle(): Promise<void> {
     return this.draining ?? Promise.resolve();
