@@ -8,6 +8,7 @@ import { DirectoryError, userView, type DirectoryStore, type DomainRecord, type 
 import { inspectBackup, restoreEnv } from '../storage/backup.js';
 import { dkimDnsRecord, makeDkimKey } from '../protocols/smtp/outbound/dkim.js';
 import type { QueueAdmin } from '../protocols/smtp/outbound/outbound-service.js';
+import type { DirectorySync, SyncOptions } from './directory-sync.js';
 
 export interface AdminBackend {
   dir: DirectoryStore;
@@ -22,6 +23,8 @@ export interface AdminBackend {
   mailboxRestore(user: UserRecord, file: string): Promise<unknown>;
   /** The outbound queue (`queue list|flush|remove`); absent where there is none. */
   queue?: QueueAdmin;
+  /** The LDAP directories (`directory sync|job|status|lookup`); absent where none is configured. */
+  directory?: Pick<DirectorySync, 'startJob' | 'job' | 'status' | 'lookup'>;
 }
 
 export class UsageError extends Error {
@@ -39,7 +42,7 @@ interface Parsed {
 }
 
 const VALUE_FLAGS = new Set(['--name', '--password', '--quota', '--partition']);
-const BOOL_FLAGS = new Set(['--admin', '--new']);
+const BOOL_FLAGS = new Set(['--admin', '--new', '--prune', '--yes', '--force']);
 
 function parse(argv: readonly string[]): Parsed {
   const positionals: string[] = [];
@@ -80,7 +83,13 @@ export const ADMIN_USAGE = `  domain add <name> | domain list | domain remove <n
   alias add <address> <alias> | alias remove <address> <alias>
   group add <address> [--name NAME] | group list | member add|remove <group> <address>
   queue list | queue flush | queue remove <id>
-                                (outbound mail: recipients with their state and last error; flush tries everything now)`;
+                                (outbound mail: recipients with their state and last error; flush tries everything now)
+  directory sync [<ldap name>] [--prune [--yes]] [--force]
+                                read users and groups from LDAP now, with a progress bar and a summary; users gone
+                                from LDAP are disabled and listed; --prune lists them for removal, --prune --yes
+                                removes them and deletes their mailboxes; --force applies past max_gone_percent
+  directory status | directory lookup <login>
+                                the LDAP directories (servers, pools, last sync, gone users); what a login resolves to`;
 
 export async function runAdmin(b: AdminBackend, argv: readonly string[]): Promise<unknown> {
   const p = parse(argv);
@@ -130,7 +139,15 @@ export async function runAdmin(b: AdminBackend, argv: readonly string[]): Promis
       }
     }
     case 'user list':
-      return dir.users().map((u) => ({ address: u.address, displayName: u.displayName, enabled: u.enabled, admin: u.admin, aliases: u.aliases, quotaBytes: u.quotaBytes }));
+      return dir.users().map((u) => ({
+        address: u.address,
+        displayName: u.displayName,
+        enabled: u.enabled,
+        admin: u.admin,
+        aliases: u.aliases,
+        quotaBytes: u.quotaBytes,
+        ...(u.source !== undefined ? { source: { ldap: u.source.config, dn: u.source.dn, id: u.source.id, disabledInLdap: u.source.disabled, goneSince: u.source.goneSince === null ? null : new Date(u.source.goneSince).toISOString() } } : {}),
+      }));
     case 'user passwd': {
       const address = arg(p, 2, 'address');
       const given = str(p, '--password');
@@ -142,7 +159,8 @@ export async function runAdmin(b: AdminBackend, argv: readonly string[]): Promis
     }
     case 'user remove': {
       const u = await dir.removeUser(arg(p, 2, 'address'));
-      return { removed: u.address, note: 'the mailbox data stays on disk' };
+      const again = u.source !== undefined ? `; it comes from LDAP (${u.source.config}): the next sync adds it again unless the directory or its filter drops it` : '';
+      return { removed: u.address, note: `the mailbox data stays on disk${again}` };
     }
     case 'user quota': {
       const bytes = arg(p, 3, 'quota in bytes');
@@ -178,6 +196,18 @@ export async function runAdmin(b: AdminBackend, argv: readonly string[]): Promis
       return dir.addGroup(arg(p, 2, 'group address'), str(p, '--name'));
     case 'group list':
       return dir.groups();
+    case 'directory sync': {
+      const opts: SyncOptions = { prune: p.flags.has('--prune'), yes: p.flags.has('--yes'), force: p.flags.has('--force') };
+      if (opts.yes === true && opts.prune !== true) throw new UsageError('--yes confirms --prune');
+      const name = p.positionals[2];
+      return mustDirectory(b).startJob(name !== undefined ? { ...opts, config: name } : opts);
+    }
+    case 'directory job':
+      return mustDirectory(b).job(arg(p, 2, 'job id'));
+    case 'directory status':
+      return mustDirectory(b).status();
+    case 'directory lookup':
+      return mustDirectory(b).lookup(arg(p, 2, 'login'));
     case 'member add':
     case 'member remove':
       return dir.setGroupMember(arg(p, 2, 'group address'), arg(p, 3, 'member address'), verb === 'add');
@@ -201,6 +231,11 @@ export function domainView(d: DomainRecord): { name: string; created: number; dk
     created: d.created,
     dkim: d.dkim === undefined ? null : { selector: d.dkim.selector, created: new Date(d.dkim.created).toISOString(), dns: dkimDnsRecord(d.name, d.dkim) },
   };
+}
+
+function mustDirectory(b: AdminBackend): NonNullable<AdminBackend['directory']> {
+  if (b.directory === undefined) throw new DirectoryError('NOT_FOUND', 'no LDAP directory is configured ([ldap.<name>] tables in the config file)');
+  return b.directory;
 }
 
 function mustQueue(b: AdminBackend): QueueAdmin {

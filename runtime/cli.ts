@@ -28,6 +28,11 @@ import { controlCall, ControlUnavailable } from './control-client.js';
 import { OutboundQueueStore } from '../storage/outbound-queue.js';
 import { offlineQueueAdmin } from '../protocols/smtp/outbound/outbound-service.js';
 import type { ControlCommand } from './control-protocol.js';
+import { DirectorySync, moveMailboxFolder } from './directory-sync.js';
+import { runDirectoryCli } from './ldap-cli.js';
+import { rmSync } from 'node:fs';
+import { pino } from 'pino';
+import { makeDkimKey } from '../protocols/smtp/outbound/dkim.js';
 
 const HELP = () => `usage: npm run cli -- [--config FILE] [--data DIR] <command>
 
@@ -52,6 +57,48 @@ const ADMIN_NOUNS = new Set(['domain', 'user', 'alias', 'group', 'member', 'mail
 
 /** Admin commands while no server runs: the directory and the mailboxes are opened directly. */
 async function offlineAdmin(c: Config, argv: string[]): Promise<unknown> {
+  const { backend, close } = await offlineBackend(c, argv);
+  try {
+    return await runAdmin(backend, argv);
+  } finally {
+    await close();
+  }
+}
+
+/**
+ * The LDAP directories without a running server: a sync in the CLI's own process, on the data
+ * folder opened directly (the server must not run: the control socket answered nobody).
+ */
+async function offlineDirectory(c: Config, rest: string[]): Promise<{ out: unknown; code: number }> {
+  const { backend, close } = await offlineBackend(c, ['directory']);
+  const parts = partitions(c);
+  const sync = new DirectorySync(c.ldap, {
+    dir: backend.dir,
+    log: pino({ level: process.env.STOA_LOG_LEVEL === 'debug' ? 'debug' : 'warn' }, process.stderr),
+    provisionMailbox: (user) => backend.provisionMailbox(user),
+    mailboxExists: (address) => locateMailbox(parts, parseMailboxAddress(address)) !== null,
+    moveMailbox: async (from, to, commit) => {
+      moveMailboxFolder(parts, from, to);
+      await commit();
+    },
+    removeMailbox: async (user) => {
+      const path = locateMailbox(parts, parseMailboxAddress(user.address));
+      if (path !== null) rmSync(path, { recursive: true, force: true });
+    },
+    addDomain: async (name) => {
+      if (backend.dir.domain(name) === undefined) await backend.dir.addDomain(name, { dkim: await makeDkimKey() });
+    },
+  });
+  if (sync.configured) backend.directory = sync;
+  try {
+    return await runDirectoryCli(rest, (argv) => runAdmin(backend, argv));
+  } finally {
+    await sync.stop();
+    await close();
+  }
+}
+
+async function offlineBackend(c: Config, argv: string[]): Promise<{ backend: AdminBackend; close(): Promise<void> }> {
   const dir = DirectoryStore.open(join(c.server.data_dir, 'directory'));
   const parts = partitions(c);
   const host = c.server.hostname !== '' ? c.server.hostname : osHostname();
@@ -91,12 +138,13 @@ async function offlineAdmin(c: Config, argv: string[]): Promise<unknown> {
       flush: () => Promise.reject(new ControlUnavailable('queue flush needs the running server (start it: due mail goes out at once)')),
     };
   }
-  try {
-    return await runAdmin(backend, argv);
-  } finally {
-    await queue?.close();
-    await dir.close();
-  }
+  return {
+    backend,
+    close: async () => {
+      await queue?.close();
+      await dir.close();
+    },
+  };
 }
 
 /** Opens a user's mailbox environment directly (no server running), runs fn, closes it. */
@@ -148,6 +196,17 @@ async function main(argv: string[]): Promise<number> {
     const { summary, code } = await runTransferCli(controlPath(config), rest);
     print(summary);
     return code;
+  }
+  if (cmd === 'directory') {
+    let r: { out: unknown; code: number };
+    try {
+      r = await runDirectoryCli(rest, (argv) => live(config, 'admin', { argv }));
+    } catch (err) {
+      if (!(err instanceof ControlUnavailable)) throw err;
+      r = await offlineDirectory(config, rest);
+    }
+    print(r.out);
+    return r.code;
   }
   if (ADMIN_NOUNS.has(cmd)) {
     const argv = [cmd, ...rest];

@@ -4,12 +4,14 @@
  * command-line flags. Bad configuration fails at start with a message naming the key, where it
  * came from and what is wrong. `npm run cli -- config example` prints the documented file.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { parse as parseToml } from 'smol-toml';
+import { FilterParser } from 'ldapts';
 import { LOG_LEVELS } from './logger.js';
+import { PRESET_NAMES, parseDisabledRule } from '../storage/ldap/attribute-maps.js';
 
 // ---------------------------------------------------------------- schema
 
@@ -149,9 +151,50 @@ export const SCHEMA = {
   },
 } as const;
 
+/**
+ * One LDAP directory: a TOML table `[ldap.<name>]` per directory (one per domain or organization;
+ * none by default). The schema above is flat sections of fixed keys; this one is a template that
+ * every named table follows, so a deployment lists as many directories as it has. Environment
+ * variables STOA_LDAP_<NAME>_<KEY> override keys of the tables the file has.
+ */
+export const LDAP_SCHEMA = {
+  preset: str('openldap', 'Ready-made attribute map: openldap (inetOrgPerson, entryUUID), ad (Active Directory: objectGUID, proxyAddresses, userAccountControl, nested groups in one search), ad-gc (AD global catalog, ports 3268 / 3269), 389ds (nsUniqueId, mailAlternateAddress, nsAccountLock).', PRESET_NAMES),
+  uris: str('', 'Comma-separated ldap:// or ldaps:// URIs of the servers, tried in order (failover: new connections go to the first that answers). Required.'),
+  starttls: bool(false, 'Upgrade ldap:// connections with StartTLS before any bind (use ldaps:// URIs or this: passwords cross the wire in binds).'),
+  ca_file: str('', 'PEM file with the CA certificates to trust for ldaps:// and StartTLS; empty = the system\'s.'),
+  verify_tls: bool(true, "Check the directory servers' certificates."),
+  bind_dn: str('', 'DN the server binds as to search (a read-only service account); empty = anonymous searches.'),
+  bind_password: str('', 'Password of bind_dn (better set through STOA_LDAP_<NAME>_BIND_PASSWORD).'),
+  base_dn: str('', 'Where users and groups are searched (subtree). Required.'),
+  user_filter: str('', 'Extra filter users must match (partial integration), ANDed with the preset\'s user class, e.g. "(memberOf=cn=mail,ou=groups,dc=example,dc=com)".'),
+  group_filter: str('', 'Extra filter groups must match, ANDed with the preset\'s group class.'),
+  groups: bool(true, 'Take groups with an address (distribution lists) and their members from the directory.'),
+  domains: str('', 'Comma-separated mail domains whose users come from this directory (created here if missing); users and addresses of other domains are skipped. Empty = every domain served here. Local users of other domains work beside them.'),
+  attr_id: str('', "Attribute holding the entry's immutable id; empty = the preset's (objectGUID, entryUUID, nsUniqueId)."),
+  attr_mail: str('', "Attribute of the primary address; empty = the preset's (mail)."),
+  attr_aliases: str('', "Attribute of further addresses (proxyAddresses is read as SMTP:/smtp: values); \"none\" = none; empty = the preset's."),
+  attr_display_name: str('', "Comma-separated attributes for the display name, first present wins; empty = the preset's (displayName, cn)."),
+  attr_login: str('', "Comma-separated attributes a login name is looked up in besides the addresses; empty = the preset's (uid; AD: sAMAccountName, userPrincipalName)."),
+  attr_member: str('', "Comma-separated group member attributes (DNs); empty = the preset's (member, uniqueMember)."),
+  disabled_when: str('', "When an account is disabled: attr&mask (bits set), attr=value, attr (present) or none; empty = the preset's (AD userAccountControl&2, 389 DS nsAccountLock=true, OpenLDAP pwdAccountLockedTime)."),
+  group_nesting: str('', 'Nested groups: in-chain (one AD search with LDAP_MATCHING_RULE_IN_CHAIN per group) or client (walk the groups read); empty = the preset\'s.', ['', 'client', 'in-chain']),
+  page_size: int(500, 1, 100_000, 'Entries per page of a paged search (RFC 2696); Active Directory answers at most 1000 a page.'),
+  pool_size: int(4, 1, 256, 'Connections kept per pool (one pool for searches, one for the binds that check passwords).'),
+  connect_timeout_seconds: int(5, 1, 300, 'Time allowed to connect to one server before the next URI is tried.'),
+  timeout_seconds: int(10, 1, 600, 'Time allowed for one LDAP operation (a page of a search, a bind).'),
+  retry_seconds: int(5, 0, 3600, 'After every server failed, logins answer "try again later" at once for this long before the servers are tried again.'),
+  sync_interval_seconds: int(900, 0, 604_800, 'How often users and groups are read into the local copy the doors and the address book use; 0 = only by `directory sync`.'),
+  create_on_login: bool(true, 'A user of this directory not yet synced is looked up at first login and created (with a mailbox) when the bind succeeds.'),
+  keep_old_addresses: bool(true, "When a user's primary address changes, keep the old one as an alias (mail to it still arrives) until another entry claims it."),
+  max_gone_percent: int(50, 0, 100, 'A sync that finds more than this share of the synced users gone (and more than 10) changes nothing and reports it, unless run with --force: a wrong filter or missing rights must not disable everyone.'),
+} as const;
+
 type FieldValue<F> = F extends IntField ? number : F extends StrField ? string : F extends BoolField ? boolean : never;
 type SectionOf<S> = { -readonly [K in keyof S]: S[K] extends Field ? FieldValue<S[K]> : SectionOf<S[K]> };
-export type Config = SectionOf<typeof SCHEMA>;
+export type LdapConfig = SectionOf<typeof LDAP_SCHEMA>;
+export type Config = SectionOf<typeof SCHEMA> & { ldap: Record<string, LdapConfig> };
+/** Names of [ldap.<name>] tables: lower-case letters, digits and _ (they appear in environment variables). */
+const LDAP_NAME_RE = /^[a-z][a-z0-9_]{0,31}$/;
 export type ListenerName = keyof Config['listeners'];
 export const LISTENER_NAMES = Object.keys(SCHEMA.listeners) as ListenerName[];
 
@@ -240,6 +283,10 @@ function setPath(obj: Record<string, unknown>, path: string[], value: unknown): 
 function applyFile(cfg: Record<string, unknown>, doc: Record<string, unknown>, source: string, tree: Tree = SCHEMA as unknown as Tree, path: string[] = []): void {
   for (const [k, v] of Object.entries(doc)) {
     const key = [...path, k].join('.');
+    if (path.length === 0 && k === 'ldap') {
+      applyLdapTables(cfg, v, source);
+      continue;
+    }
     const node = tree[k];
     if (node === undefined) throw new ConfigError(`config error: ${key} (from ${source}): unknown key`);
     if (isField(node)) {
@@ -248,6 +295,17 @@ function applyFile(cfg: Record<string, unknown>, doc: Record<string, unknown>, s
       if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`config error: ${key} (from ${source}): must be a table ([${key}])`);
       applyFile(cfg, v as Record<string, unknown>, source, node, [...path, k]);
     }
+  }
+}
+
+function applyLdapTables(cfg: Record<string, unknown>, v: unknown, source: string): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`config error: ldap (from ${source}): must be tables [ldap.<name>], one per directory`);
+  const all = cfg.ldap as Record<string, unknown>;
+  for (const [name, table] of Object.entries(v as Record<string, unknown>)) {
+    if (!LDAP_NAME_RE.test(name)) throw new ConfigError(`config error: ldap.${name} (from ${source}): a directory's name has lower-case letters, digits and _ (it names environment variables)`);
+    if (typeof table !== 'object' || table === null || Array.isArray(table)) throw new ConfigError(`config error: ldap.${name} (from ${source}): must be a table ([ldap.${name}])`);
+    all[name] = defaultsOf(LDAP_SCHEMA as unknown as Tree);
+    applyFile(cfg, table as Record<string, unknown>, source, LDAP_SCHEMA as unknown as Tree, ['ldap', name]);
   }
 }
 
@@ -262,6 +320,7 @@ export function envName(path: string[]): string {
  */
 export function loadConfig(flags: CliFlags = {}, env: NodeJS.ProcessEnv = process.env, baseDir = process.cwd()): LoadedConfig {
   const cfg = defaultsOf(SCHEMA as unknown as Tree) as Record<string, unknown>;
+  cfg.ldap = {};
   const explicit = flags.config ?? env.STOA_CONFIG;
   const file = explicit !== undefined ? resolve(baseDir, explicit) : null;
   let fileDir = baseDir;
@@ -288,6 +347,15 @@ export function loadConfig(flags: CliFlags = {}, env: NodeJS.ProcessEnv = proces
     const raw = env[name];
     if (raw !== undefined) setPath(cfg, path, coerce(field, raw, path.join('.'), `environment ${name}`, true));
   });
+  for (const ldapName of Object.keys(cfg.ldap as object)) {
+    forEachField((p, field) => {
+      const path = ['ldap', ldapName, ...p];
+      const raw = env[envName(path)];
+      if (raw !== undefined) setPath(cfg, path, coerce(field, raw, path.join('.'), `environment ${envName(path)}`, true));
+    }, LDAP_SCHEMA as unknown as Tree);
+    const l = (cfg.ldap as Record<string, LdapConfig>)[ldapName]!;
+    if (l.ca_file !== '') l.ca_file = resolve(fileDir, l.ca_file);
+  }
   const flag = (value: string | undefined, path: string[], name: string) => {
     if (value === undefined) return;
     const field = (path.reduce<unknown>((t, p) => (t as Tree)[p], SCHEMA) as Field);
@@ -339,6 +407,7 @@ function validateCrossField(c: Config): void {
       throw new ConfigError(`config error: metrics.allow: not an IP address or CIDR range: ${JSON.stringify(entry)}`);
     }
   }
+  validateLdap(c);
   const ports = new Map<number, string>();
   for (const name of LISTENER_NAMES) {
     const l = c.listeners[name];
@@ -346,6 +415,58 @@ function validateCrossField(c: Config): void {
     const other = ports.get(l.port);
     if (other !== undefined) throw new ConfigError(`config error: listeners.${name}.port: ${l.port} is also listeners.${other}.port`);
     ports.set(l.port, name);
+  }
+}
+
+function validateLdap(c: Config): void {
+  const claimed = new Map<string, string>();
+  for (const [name, l] of Object.entries(c.ldap)) {
+    const bad = (key: string, what: string) => new ConfigError(`config error: ldap.${name}.${key}: ${what}`);
+    const uris = l.uris.split(',').map((u) => u.trim()).filter((u) => u !== '');
+    if (uris.length === 0) throw bad('uris', 'at least one ldap:// or ldaps:// URI is needed');
+    for (const u of uris) {
+      let url: URL;
+      try {
+        url = new URL(u);
+      } catch {
+        throw bad('uris', `not a URI: ${JSON.stringify(u)}`);
+      }
+      if (url.protocol !== 'ldap:' && url.protocol !== 'ldaps:') throw bad('uris', `${JSON.stringify(u)} is not ldap:// or ldaps://`);
+      if (url.protocol === 'ldaps:' && l.starttls) throw bad('starttls', `StartTLS is for ldap:// URIs; ${u} is TLS already`);
+    }
+    if (l.base_dn.trim() === '') throw bad('base_dn', 'required: where users and groups are searched');
+    if (l.bind_dn !== '' && l.bind_password === '') throw bad('bind_password', `required with bind_dn (set STOA_LDAP_${name.toUpperCase()}_BIND_PASSWORD)`);
+    for (const key of ['user_filter', 'group_filter'] as const) {
+      const f = l[key].trim();
+      if (f === '') continue;
+      try {
+        const wrapped = f.startsWith('(') ? f : `(${f})`;
+        // ldapts's parser forgives unbalanced parentheses; the server would not.
+        let depth = 0;
+        for (const ch of wrapped.replace(/\\[0-9a-fA-F]{2}/g, '')) {
+          depth += ch === '(' ? 1 : ch === ')' ? -1 : 0;
+          if (depth < 0) break;
+        }
+        if (depth !== 0) throw new Error('unbalanced parentheses');
+        FilterParser.parseString(wrapped);
+      } catch (err) {
+        throw bad(key, `not an LDAP filter (RFC 4515): ${(err as Error).message}`);
+      }
+    }
+    if (l.disabled_when.trim() !== '') {
+      try {
+        parseDisabledRule(l.disabled_when);
+      } catch (err) {
+        throw bad('disabled_when', (err as Error).message);
+      }
+    }
+    for (const d of l.domains.split(',').map((x) => x.trim().toLowerCase()).filter((x) => x !== '')) {
+      if (!/^(?=.{1,255}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/.test(d)) throw bad('domains', `not a domain name: ${JSON.stringify(d)}`);
+      const other = claimed.get(d);
+      if (other !== undefined) throw bad('domains', `${d} is also served by ldap.${other}: a domain has one directory`);
+      claimed.set(d, name);
+    }
+    if (l.ca_file !== '' && !existsSync(l.ca_file)) throw bad('ca_file', `no such file: ${l.ca_file}`);
   }
 }
 
@@ -391,5 +512,20 @@ export function exampleConfig(): string {
     const v = field.type === 'string' ? JSON.stringify(field.default) : String(field.default);
     lines.push(`${path[path.length - 1]} = ${v}`);
   });
+  lines.push(
+    '',
+    '# LDAP directories: one table [ldap.<name>] per directory (users, passwords checked by bind,',
+    '# addresses, display names and groups; local users work beside them). None by default: uncomment',
+    '# and fill in a table to use one. Environment variables STOA_LDAP_<NAME>_<KEY> override keys of',
+    '# the tables the file has (e.g. STOA_LDAP_CORP_BIND_PASSWORD).',
+    '# [ldap.corp]',
+  );
+  forEachField((path, field) => {
+    const allowed = field.type === 'string' && field.oneOf !== undefined ? ` One of: ${field.oneOf.map((o) => JSON.stringify(o)).join(', ')}.` : '';
+    const range = field.type === 'int' ? ` (${field.min}..${field.max})` : '';
+    lines.push(`# # ${field.doc}${range}${allowed}`);
+    const v = field.type === 'string' ? JSON.stringify(field.default) : String(field.default);
+    lines.push(`# ${path[path.length - 1]} = ${v}`);
+  }, LDAP_SCHEMA as unknown as Tree);
   return lines.join('\n') + '\n';
 }

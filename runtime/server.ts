@@ -3,7 +3,7 @@
  * listeners with their doors, and the control socket. main.ts wraps this with flags and signals;
  * tests may start it in-process.
  */
-import { mkdirSync, accessSync, constants, writeFileSync } from 'node:fs';
+import { mkdirSync, accessSync, constants, writeFileSync, rmSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -33,6 +33,7 @@ import { OutboundService } from '../protocols/smtp/outbound/outbound-service.js'
 import type { Smarthost, TlsMode } from '../protocols/smtp/outbound/route.js';
 import { actorError } from './errors.js';
 import { deploymentIdFrom } from '../protocols/autodiscover/routes.js';
+import { DirectorySync, moveMailboxFolder } from './directory-sync.js';
 
 export interface RunningServer {
   config: Config;
@@ -44,6 +45,8 @@ export interface RunningServer {
   control: ControlServer;
   dir: DirectoryStore;
   auth: Authenticator;
+  /** The LDAP directories ([ldap.<name>]); configured false when there are none. */
+  directorySync: DirectorySync;
   /** Set when this start created the first admin account. */
   firstAdmin: { address: string; password: string; file: string } | null;
   /** Re-reads the config file and applies what can change live (workers, log level). */
@@ -119,6 +122,34 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
     },
   };
   const firstAdmin = await createFirstAdmin(dir, admin, hostname, dataDir, log);
+  // LDAP directories: users synced into `dir` (the doors' only read path), passwords checked by bind.
+  const parts = partitions(config);
+  const directorySync = new DirectorySync(config.ldap, {
+    dir,
+    log: log.child({ component: 'ldap' }),
+    provisionMailbox: (user) => admin.provisionMailbox(user),
+    mailboxExists: (address) => locateMailbox(parts, parseMailboxAddress(address)) !== null,
+    // Both mailboxes stay closed (their calls held) while the folder moves and the directory follows.
+    moveMailbox: (from, to, commit) =>
+      system.withPassivated('mailbox', from, () =>
+        system.withPassivated('mailbox', to, async () => {
+          moveMailboxFolder(parts, from, to);
+          await commit();
+        }),
+      ),
+    removeMailbox: (user) =>
+      system.withPassivated('mailbox', user.address, async () => {
+        const path = locateMailbox(parts, parseMailboxAddress(user.address));
+        if (path !== null) rmSync(path, { recursive: true, force: true });
+      }),
+    addDomain: async (name) => {
+      if (dir.domain(name) === undefined) await runAdmin(admin, ['domain', 'add', name]);
+    },
+  });
+  if (directorySync.configured) {
+    auth.useExternal(directorySync);
+    admin.directory = directorySync;
+  }
   const transfers = new MailboxTransfers({ system, dir, pool, hostname, log });
   const delivery = new LocalDelivery({ system, pool, dir });
   const outbound = new OutboundService({
@@ -225,6 +256,7 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
     stopping = (async () => {
       log.info('stopping: closing listeners, draining calls');
       await listeners.close();
+      await directorySync.stop();
       smtp.close();
       await outbound.stop();
       await control.close();
@@ -279,7 +311,8 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
     throw err;
   }
 
-  return { config, hostname, tls, system, pool, listeners, control, dir, auth, firstAdmin, reload, stop, stopped };
+  directorySync.start();
+  return { config, hostname, tls, system, pool, listeners, control, dir, auth, directorySync, firstAdmin, reload, stop, stopped };
 }
 
 /**

@@ -7,7 +7,12 @@
  * Keys: ['d', domain] → DomainRecord; ['u', userId] → UserRecord; ['g', groupId] → GroupRecord;
  * ['a', address] → { user } | { group } (primary addresses and aliases, lower case);
  * ['l', legacy DN lower case] → userId; ['m', name] → directory settings (secret, org);
- * ['f', `${mailboxUserId}:${granteeUserId}`] → GrantRecord (full access to another user's mailbox).
+ * ['f', `${mailboxUserId}:${granteeUserId}`] → GrantRecord (full access to another user's mailbox);
+ * ['s', `${config}\0${sourceId}`] → { user } | { group } (records synced from an LDAP directory,
+ * by the directory's immutable id: see runtime/directory-sync.ts).
+ *
+ * Users and groups from LDAP are a cached copy marked with their `source`: the doors read them
+ * here like local ones (microseconds, whatever LDAP is doing); the sync writes them.
  */
 import { open, type RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
@@ -60,6 +65,73 @@ export interface UserRecord {
   ntHash: string | null;
   /** Bumped on every password change or disable: cached credentials of an older generation are void. */
   credentialGeneration: number;
+  /** Set for a user synced from a directory (its password lives there; passwordHash is null). */
+  source?: UserSource;
+}
+
+/**
+ * Where a synced user comes from, and the state the sync keeps for it. `enabled` on the user is
+ * the effective state: !disabled && goneSince === null && !localDisabled.
+ */
+export interface UserSource {
+  kind: 'ldap';
+  /** The LDAP configuration's name ([ldap.<name>]). */
+  config: string;
+  /** The directory's immutable id (objectGUID as a GUID, entryUUID, nsUniqueId): the key; the DN may change. */
+  id: string;
+  dn: string;
+  /** Disabled in the directory (AD userAccountControl, nsAccountLock, ...). */
+  disabled: boolean;
+  /** When a sync first missed the entry (deleted, moved out of scope, filtered out); null while present. */
+  goneSince: number | null;
+  /** Disabled here by an operator (`user disable`), whatever the directory says. */
+  localDisabled: boolean;
+  /** Former primary addresses kept as aliases after a rename, so mail to them still arrives. */
+  keptAddresses: string[];
+  /** The directory's password-change stamp seen last (pwdLastSet, pwdChangedTime): a change voids cached logins. */
+  passwordStamp: string;
+  /** The mailbox has been made. */
+  provisioned: boolean;
+  /** When a sync last changed the record. */
+  syncedAt: number;
+}
+
+export interface GroupSource {
+  kind: 'ldap';
+  config: string;
+  id: string;
+  dn: string;
+  syncedAt: number;
+}
+
+/** A user as a directory sync gives it (addresses lower case). */
+export interface SourcedUserInput {
+  config: string;
+  sourceId: string;
+  /** The user id to use when the user is created (derived from the source id). */
+  userId: string;
+  dn: string;
+  address: string;
+  aliases: string[];
+  displayName: string;
+  disabled: boolean;
+  passwordStamp: string;
+}
+
+export type SourcedUserResult =
+  | { kind: 'created' | 'updated' | 'unchanged'; user: UserRecord; droppedAliases: string[] }
+  /** The primary address changed: everything else is applied; the address waits for renameUser (which moves the mailbox). */
+  | { kind: 'rename'; user: UserRecord; to: string; droppedAliases: string[] }
+  | { kind: 'conflict'; reason: string };
+
+export interface SourcedGroupInput {
+  config: string;
+  sourceId: string;
+  dn: string;
+  address: string;
+  aliases: string[];
+  displayName: string;
+  members: string[];
 }
 
 export interface GroupRecord {
@@ -67,6 +139,9 @@ export interface GroupRecord {
   address: string;
   displayName: string;
   members: string[];
+  /** Further addresses of a synced group (local groups have none). */
+  aliases?: string[];
+  source?: GroupSource;
 }
 
 /**
@@ -209,6 +284,10 @@ export class DirectoryStore {
     return hit?.user === undefined ? undefined : (this.db.get(['u', hit.user]) as UserRecord | undefined);
   }
 
+  userById(id: string): UserRecord | undefined {
+    return this.db.get(['u', id]) as UserRecord | undefined;
+  }
+
   userByLegacyDn(dn: string): UserRecord | undefined {
     const id = this.db.get(['l', dn.toLowerCase()]) as string | undefined;
     return id === undefined ? undefined : (this.db.get(['u', id]) as UserRecord | undefined);
@@ -272,6 +351,7 @@ export class DirectoryStore {
 
   setPassword(address: string, passwordHash: string, ntHash: string | null): Promise<UserRecord> {
     return this.update(address, (u) => {
+      mustBeLocal(u, 'its password is checked by binding to the directory');
       u.passwordHash = passwordHash;
       u.ntHash = ntHash;
       u.credentialGeneration++;
@@ -280,7 +360,11 @@ export class DirectoryStore {
 
   setEnabled(address: string, enabled: boolean): Promise<UserRecord> {
     return this.update(address, (u) => {
-      u.enabled = enabled;
+      if (u.source !== undefined) {
+        // An operator's disable holds whatever the directory says; an enable lifts only that.
+        u.source.localDisabled = !enabled;
+        u.enabled = effectiveEnabled(u.source);
+      } else u.enabled = enabled;
       u.credentialGeneration++;
     });
   }
@@ -301,6 +385,7 @@ export class DirectoryStore {
       for (const e of grants) this.db.removeSync(e.key);
       for (const a of [u.address, ...u.aliases]) this.db.removeSync(['a', a]);
       this.db.removeSync(['l', u.legacyDn.toLowerCase()]);
+      if (u.source !== undefined) this.db.removeSync(sourceKey(u.source.config, u.source.id));
       this.db.removeSync(['u', u.id]);
       return u;
     });
@@ -309,6 +394,7 @@ export class DirectoryStore {
   addAlias(address: string, alias: string): Promise<UserRecord> {
     return this.write(() => {
       const u = this.mustUser(address);
+      mustBeLocal(u, 'its addresses come from the directory');
       const a = this.checkAddress(alias);
       u.aliases.push(a);
       this.db.putSync(['a', a], { user: u.id });
@@ -320,6 +406,7 @@ export class DirectoryStore {
   removeAlias(address: string, alias: string): Promise<UserRecord> {
     return this.write(() => {
       const u = this.mustUser(address);
+      mustBeLocal(u, 'its addresses come from the directory');
       const a = alias.toLowerCase();
       if (!u.aliases.includes(a)) throw new DirectoryError('NOT_FOUND', `${a} is not an alias of ${u.address}`);
       u.aliases = u.aliases.filter((x) => x !== a);
@@ -405,6 +492,7 @@ export class DirectoryStore {
     return this.write(() => {
       const g = this.groupByAddress(group);
       if (g === undefined) throw new DirectoryError('NOT_FOUND', `no group ${group}`);
+      if (g.source !== undefined) throw new DirectoryError('INVALID', `${g.address} comes from LDAP configuration ${g.source.config}: change its members there`);
       const m = member.toLowerCase();
       if (present) {
         if (this.db.get(['a', m]) === undefined) throw new DirectoryError('NOT_FOUND', `no user or group ${m}`);
@@ -438,4 +526,289 @@ export class DirectoryStore {
     walk(address);
     return [...out.values()];
   }
+
+  // ---------------------------------------------------------------- directory sync (LDAP)
+
+  /** The user or group synced from (config, directory id). */
+  bySource(config: string, sourceId: string): { user?: UserRecord; group?: GroupRecord } {
+    const hit = this.db.get(sourceKey(config, sourceId)) as { user?: string; group?: string } | undefined;
+    if (hit?.user !== undefined) return { user: this.db.get(['u', hit.user]) as UserRecord | undefined };
+    if (hit?.group !== undefined) return { group: this.db.get(['g', hit.group]) as GroupRecord | undefined };
+    return {};
+  }
+
+  /** Users synced from one configuration (every configuration when absent). */
+  sourcedUsers(config?: string): UserRecord[] {
+    return this.users().filter((u) => u.source !== undefined && (config === undefined || u.source.config === config));
+  }
+
+  sourcedGroups(config?: string): GroupRecord[] {
+    return this.groups().filter((g) => g.source !== undefined && (config === undefined || g.source.config === config));
+  }
+
+  /**
+   * Makes `address` usable by record `owner` inside a write: free, already the owner's, or a
+   * former address another synced user keeps (the directory's current owner wins over a kept
+   * one). False when someone else uses it.
+   */
+  private claim(address: string, owner: { user?: string; group?: string }): boolean {
+    const hit = this.db.get(['a', address]) as { user?: string; group?: string } | undefined;
+    if (hit === undefined) return true;
+    if ((owner.user !== undefined && hit.user === owner.user) || (owner.group !== undefined && hit.group === owner.group)) return true;
+    if (hit.user === undefined) return false;
+    const other = this.db.get(['u', hit.user]) as UserRecord | undefined;
+    if (other?.source === undefined || !other.source.keptAddresses.includes(address)) return false;
+    other.source.keptAddresses = other.source.keptAddresses.filter((a) => a !== address);
+    other.aliases = other.aliases.filter((a) => a !== address);
+    this.db.putSync(['u', other.id], other);
+    this.db.removeSync(['a', address]);
+    return true;
+  }
+
+  /**
+   * Applies users read from a directory in one transaction (each in its own child transaction:
+   * a conflict skips that user alone). New users are created with their mailbox still to make
+   * (`source.provisioned` false); a changed primary address is answered `rename` and left to
+   * renameUser, which the sync calls with the mailbox moved.
+   */
+  async applySourcedUsers(items: readonly SourcedUserInput[], now = Date.now()): Promise<SourcedUserResult[]> {
+    const out = await this.db.transaction(() =>
+      items.map((it) => {
+        try {
+          return this.db.childTransaction(() => this.applySourcedUser(it, now)) as unknown as SourcedUserResult;
+        } catch (err) {
+          if (err instanceof DirectoryError) return { kind: 'conflict', reason: err.message } as SourcedUserResult;
+          throw err;
+        }
+      }),
+    );
+    await this.db.flushed;
+    return out;
+  }
+
+  private applySourcedUser(it: SourcedUserInput, now: number): SourcedUserResult {
+    const key = sourceKey(it.config, it.sourceId);
+    const linked = this.db.get(key) as { user?: string } | undefined;
+    let u = linked?.user !== undefined ? (this.db.get(['u', linked.user]) as UserRecord | undefined) : undefined;
+    const droppedAliases: string[] = [];
+    if (u === undefined) {
+      let a: { localpart: string; domain: string };
+      try {
+        a = parseMailboxAddress(it.address);
+      } catch {
+        throw new DirectoryError('INVALID', `${it.dn}: not a usable address ${JSON.stringify(it.address)}`);
+      }
+      if (this.domain(a.domain) === undefined) throw new DirectoryError('NOT_FOUND', `${it.dn}: domain ${a.domain} is not served here`);
+      const address = `${a.localpart}@${a.domain}`;
+      if (!this.claim(address, {})) {
+        const hit = this.db.get(['a', address]) as { user?: string } | undefined;
+        const other = hit?.user !== undefined ? (this.db.get(['u', hit.user]) as UserRecord | undefined) : undefined;
+        const whose = other === undefined ? 'a group' : other.source === undefined ? 'a local user' : `another directory entry (${other.source.dn}${other.source.goneSince !== null ? ', gone from the directory: prune it first' : ''})`;
+        throw new DirectoryError('EXISTS', `${it.dn}: ${address} is already used by ${whose}`);
+      }
+      if (this.db.get(['u', it.userId]) !== undefined) throw new DirectoryError('EXISTS', `${it.dn}: user id ${it.userId} is taken (the same entry in two configurations?)`);
+      const rec: UserRecord = {
+        id: it.userId,
+        address,
+        displayName: it.displayName,
+        aliases: [],
+        enabled: !it.disabled,
+        admin: false,
+        partition: null,
+        quotaBytes: 0,
+        legacyDn: legacyDnFor(this.org(), it.userId),
+        created: now,
+        passwordHash: null,
+        ntHash: null,
+        credentialGeneration: 1,
+        source: { kind: 'ldap', config: it.config, id: it.sourceId, dn: it.dn, disabled: it.disabled, goneSince: null, localDisabled: false, keptAddresses: [], passwordStamp: it.passwordStamp, provisioned: false, syncedAt: now },
+      };
+      for (const al of it.aliases) {
+        if (al === address || rec.aliases.includes(al)) continue;
+        if (this.domainOf(al) && this.claim(al, { user: rec.id })) {
+          rec.aliases.push(al);
+          this.db.putSync(['a', al], { user: rec.id });
+        } else droppedAliases.push(al);
+      }
+      this.db.putSync(['u', rec.id], rec);
+      this.db.putSync(['a', address], { user: rec.id });
+      this.db.putSync(['l', rec.legacyDn.toLowerCase()], rec.id);
+      this.db.putSync(key, { user: rec.id });
+      return { kind: 'created', user: rec, droppedAliases };
+    }
+    u = structuredClone(u);
+    const src = u.source!;
+    const before = JSON.stringify(u);
+    src.dn = it.dn;
+    src.disabled = it.disabled;
+    src.goneSince = null;
+    if (src.passwordStamp !== it.passwordStamp) {
+      src.passwordStamp = it.passwordStamp;
+      u.credentialGeneration++;
+    }
+    u.displayName = it.displayName;
+    const enabled = effectiveEnabled(src);
+    if (enabled !== u.enabled) {
+      u.enabled = enabled;
+      u.credentialGeneration++;
+    }
+    // Aliases: the directory's, plus former primary addresses kept after a rename. A new primary
+    // address is taken as an alias at once (mail to it arrives in the mailbox where it is now)
+    // until renameUser makes it the primary one with the mailbox moved.
+    const renameTo = it.address !== u.address ? it.address : null;
+    const want = new Set([...it.aliases, ...(renameTo !== null ? [renameTo] : []), ...src.keptAddresses].filter((a) => a !== u!.address));
+    for (const al of u.aliases) {
+      if (!want.has(al)) this.db.removeSync(['a', al]);
+    }
+    const aliases: string[] = [];
+    for (const al of want) {
+      if (u.aliases.includes(al) || (this.domainOf(al) && this.claim(al, { user: u.id }))) {
+        aliases.push(al);
+        this.db.putSync(['a', al], { user: u.id });
+      } else droppedAliases.push(al);
+    }
+    u.aliases = aliases;
+    src.keptAddresses = src.keptAddresses.filter((k) => aliases.includes(k));
+    if (JSON.stringify(u) === before) return { kind: renameTo !== null ? 'rename' : 'unchanged', user: u, droppedAliases, ...(renameTo !== null ? { to: renameTo } : {}) } as SourcedUserResult;
+    src.syncedAt = now;
+    this.db.putSync(['u', u.id], u);
+    if (renameTo !== null) return { kind: 'rename', user: u, to: renameTo, droppedAliases };
+    return { kind: 'updated', user: u, droppedAliases };
+  }
+
+  private domainOf(address: string): boolean {
+    try {
+      return this.domain(parseMailboxAddress(address).domain) !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Changes a user's primary address (the mailbox folder, which is named by the address, must
+   * have moved already or move in the same pause: runtime/directory-sync.ts). With `keepOld`,
+   * the former address stays as an alias (and is dropped again when another entry claims it).
+   * Local groups naming the old address follow.
+   */
+  renameUser(userId: string, to: string, keepOld: boolean): Promise<UserRecord> {
+    return this.write(() => {
+      const u = this.db.get(['u', userId]) as UserRecord | undefined;
+      if (u === undefined) throw new DirectoryError('NOT_FOUND', `no user ${userId}`);
+      const a = parseMailboxAddress(to);
+      if (this.domain(a.domain) === undefined) throw new DirectoryError('NOT_FOUND', `domain ${a.domain} is not served here`);
+      const address = `${a.localpart}@${a.domain}`;
+      if (address === u.address) return u;
+      if (!this.claim(address, { user: u.id })) throw new DirectoryError('EXISTS', `${address} is already in use`);
+      const old = u.address;
+      u.aliases = u.aliases.filter((x) => x !== address);
+      if (u.source !== undefined) u.source.keptAddresses = u.source.keptAddresses.filter((x) => x !== address);
+      if (keepOld) {
+        u.aliases.push(old);
+        u.source?.keptAddresses.push(old);
+      } else this.db.removeSync(['a', old]);
+      u.address = address;
+      this.db.putSync(['a', address], { user: u.id });
+      this.db.putSync(['u', u.id], u);
+      for (const g of this.groups()) {
+        if (g.source !== undefined || !g.members.includes(old)) continue;
+        g.members = g.members.map((m) => (m === old ? address : m));
+        this.db.putSync(['g', g.id], g);
+      }
+      return u;
+    });
+  }
+
+  /** Marks synced users the directory no longer has: login refused, mailbox kept until a prune. */
+  markGone(userIds: readonly string[], now = Date.now()): Promise<UserRecord[]> {
+    return this.write(() =>
+      userIds.flatMap((id) => {
+        const u = this.db.get(['u', id]) as UserRecord | undefined;
+        if (u?.source === undefined || u.source.goneSince !== null) return [];
+        u.source.goneSince = now;
+        u.enabled = false;
+        u.credentialGeneration++;
+        this.db.putSync(['u', u.id], u);
+        return [u];
+      }),
+    );
+  }
+
+  /** Records that a synced user's mailbox exists. */
+  setProvisioned(userId: string): Promise<void> {
+    return this.write(() => {
+      const u = this.db.get(['u', userId]) as UserRecord | undefined;
+      if (u?.source === undefined || u.source.provisioned) return;
+      u.source.provisioned = true;
+      this.db.putSync(['u', u.id], u);
+    });
+  }
+
+  /**
+   * Applies the groups read from a directory: creates and updates by directory id, members as
+   * addresses (members not served here are dropped), and removes the configuration's groups not
+   * in `items` (a group holds no mail, so nothing is lost). Answers conflicts by DN.
+   */
+  async applySourcedGroups(config: string, items: readonly SourcedGroupInput[], now = Date.now()): Promise<{ created: number; updated: number; removed: number; conflicts: { dn: string; reason: string }[] }> {
+    const r = { created: 0, updated: 0, removed: 0, conflicts: [] as { dn: string; reason: string }[] };
+    await this.db.transaction(() => {
+      const seen = new Set<string>();
+      const prev = new Map<string, string | null>();
+      for (const it of items) {
+        try {
+          this.db.childTransaction(() => {
+            const key = sourceKey(config, it.sourceId);
+            const linked = this.db.get(key) as { group?: string } | undefined;
+            const had = linked?.group !== undefined ? (this.db.get(['g', linked.group]) as GroupRecord | undefined) : undefined;
+            const id = had?.id ?? randomUUID();
+            const owner = { group: id };
+            if (!this.domainOf(it.address)) throw new DirectoryError('NOT_FOUND', `domain of ${it.address} is not served here`);
+            if (!this.claim(it.address, owner)) throw new DirectoryError('EXISTS', `${it.address} is already in use`);
+            const aliases = it.aliases.filter((a) => a !== it.address && this.domainOf(a) && this.claim(a, owner));
+            for (const a of [had?.address, ...(had?.aliases ?? [])]) if (a !== undefined && a !== it.address && !aliases.includes(a)) this.db.removeSync(['a', a]);
+            const members = [...new Set(it.members)].filter((m) => m !== it.address);
+            const g: GroupRecord = { id, address: it.address, displayName: it.displayName, members, aliases, source: { kind: 'ldap', config, id: it.sourceId, dn: it.dn, syncedAt: now } };
+            for (const a of [it.address, ...aliases]) this.db.putSync(['a', a], { group: id });
+            this.db.putSync(['g', id], g);
+            this.db.putSync(key, { group: id });
+            seen.add(id);
+            prev.set(id, had === undefined ? null : JSON.stringify({ ...had, source: null }));
+          });
+        } catch (err) {
+          if (!(err instanceof DirectoryError)) throw err;
+          r.conflicts.push({ dn: it.dn, reason: err.message });
+        }
+      }
+      // Members are addresses served here: known once every group of the batch is in.
+      for (const id of seen) {
+        const g = this.db.get(['g', id]) as GroupRecord;
+        const members = g.members.filter((m) => this.db.get(['a', m]) !== undefined);
+        if (members.length !== g.members.length) this.db.putSync(['g', id], { ...g, members });
+        const was = prev.get(id);
+        if (was === null) r.created++;
+        else if (was !== JSON.stringify({ ...g, members, source: null })) r.updated++;
+      }
+      for (const g of this.sourcedGroups(config)) {
+        if (seen.has(g.id)) continue;
+        for (const a of [g.address, ...(g.aliases ?? [])]) this.db.removeSync(['a', a]);
+        this.db.removeSync(sourceKey(config, g.source!.id));
+        this.db.removeSync(['g', g.id]);
+        r.removed++;
+      }
+    });
+    await this.db.flushed;
+    return r;
+  }
+}
+
+function sourceKey(config: string, sourceId: string): Key {
+  return ['s', `${config}\0${sourceId}`];
+}
+
+/** A synced user may log in when the directory has it, enabled, and no operator disabled it here. */
+export function effectiveEnabled(s: UserSource): boolean {
+  return !s.disabled && s.goneSince === null && !s.localDisabled;
+}
+
+function mustBeLocal(u: UserRecord, why: string): void {
+  if (u.source !== undefined) throw new DirectoryError('INVALID', `${u.address} comes from LDAP configuration ${u.source.config}: ${why}`);
 }
