@@ -8,11 +8,11 @@
  *     </Request>
  *   </Autodiscover>
  *
- * Parsed with fast-xml-parser configured for untrusted input: no DOCTYPE at all (so no entity
- * definitions or expansion), entities left unprocessed, nesting capped; the body size is capped
- * by the route. Pure: bytes in, a request or an error reason out.
+ * Read with a small strict reader (small-xml.ts): no DOCTYPE at all (so no entity definitions
+ * or expansion), only the predefined entities, nesting capped; the body size is capped by the
+ * route. Pure: bytes in, a request or an error reason out.
  */
-import { XMLParser } from 'fast-xml-parser';
+import { readSmallXml, type XmlElement } from './small-xml.js';
 
 export const OUTLOOK_RESPONSE_SCHEMA = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a';
 export const MOBILESYNC_RESPONSE_SCHEMA = 'http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006';
@@ -29,38 +29,19 @@ export interface PoxRequest {
   acceptableResponseSchema: string;
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  removeNSPrefix: true,
-  processEntities: false,
-  htmlEntities: false,
-  parseTagValue: false,
-  trimValues: true,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  maxNestedTags: MAX_NESTING,
-});
-
 export function parsePoxRequest(body: Uint8Array): PoxRequest | { error: string } {
   let text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') return { error: 'empty request body' };
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) return { error: 'DTDs are not accepted' };
-  let doc: unknown;
-  try {
-    doc = parser.parse(text, true);
-  } catch (err) {
-    return { error: `not well-formed XML: ${(err as Error).message.split('\n')[0]}` };
-  }
-  if (typeof doc !== 'object' || doc === null) return { error: 'not well-formed XML' };
-  const root = (doc as Record<string, unknown>).Autodiscover;
-  if (typeof root !== 'object' || root === null || Array.isArray(root)) return { error: 'the root element is not one Autodiscover' };
-  const req = (root as Record<string, unknown>).Request;
-  if (typeof req !== 'object' || req === null || Array.isArray(req)) return { error: 'Autodiscover holds no single Request' };
-  const r = req as Record<string, unknown>;
-  const email = single(r.EMailAddress);
-  const legacyDn = single(r.LegacyDN);
-  const schema = single(r.AcceptableResponseSchema);
+  const root = readSmallXml(text, MAX_NESTING);
+  if ('error' in root) return { error: root.error === 'DTDs are not accepted' ? root.error : `not well-formed XML: ${root.error}` };
+  if (root.name !== 'Autodiscover') return { error: 'the root element is not one Autodiscover' };
+  const reqs = root.children.filter((c) => c.name === 'Request');
+  if (reqs.length !== 1) return { error: 'Autodiscover holds no single Request' };
+  const r = fields(reqs[0]!);
+  const email = single(r.EMailAddress, 'EMailAddress' in r);
+  const legacyDn = single(r.LegacyDN, 'LegacyDN' in r);
+  const schema = single(r.AcceptableResponseSchema, 'AcceptableResponseSchema' in r);
   if (email === undefined || legacyDn === undefined || schema === undefined) return { error: 'an element appears more than once or holds elements' };
   if (schema === null || schema === '') return { error: 'AcceptableResponseSchema is missing' };
   if ((email === null || email === '') && (legacyDn === null || legacyDn === '')) return { error: 'neither EMailAddress nor LegacyDN is given' };
@@ -69,9 +50,15 @@ export function parsePoxRequest(body: Uint8Array): PoxRequest | { error: string 
   return { emailAddress: email === '' ? null : email, legacyDn: legacyDn === '' ? null : legacyDn, acceptableResponseSchema: schema };
 }
 
+/** Each child element's text, by name; undefined for a repeated name or one holding elements. */
+function fields(el: XmlElement): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const c of el.children) out[c.name] = c.name in out || c.children.length > 0 ? undefined : c.text.trim();
+  return out;
+}
+
 /** A text-only element's value; null when absent; undefined when repeated or not text. */
-function single(v: unknown): string | null | undefined {
-  if (v === undefined) return null;
-  if (typeof v === 'string') return v;
-  return undefined;
+function single(v: string | undefined, present: boolean): string | null | undefined {
+  if (!present) return null;
+  return v;
 }

@@ -67,9 +67,12 @@ export function send(res: HttpResponse, status: number, headers: OutgoingHeaders
 
 /** A short plain-text answer, for errors and refusals. */
 export function sendText(res: HttpResponse, status: number, text: string, headers?: OutgoingHeaders): void {
+  const body = text.endsWith('\n') ? text : `${text}\n`;
   const h: OutgoingHeaders = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' };
   if (headers !== undefined) Object.assign(h, headers);
-  send(res, status, h, text.endsWith('\n') ? text : `${text}\n`);
+  h['content-length'] = Buffer.byteLength(body, 'utf8');
+  res.writeHead(status, h);
+  res.end(body);
 }
 
 /** The first value of a header (Node lists some repeated fields). */

@@ -64,6 +64,8 @@ export function makeHttpDoor(ctx: HttpDoorContext): HttpDoor {
   const auth = new HttpAuth({
     realm: ctx.hostname,
     verify: (login, password) => ctx.auth.verify(login, password),
+    current: (login, userId) => (login.includes('@') ? ctx.dir.userByAddress(login) : ctx.dir.userById(userId)),
+    cacheMs: c.auth.cache_seconds * 1000,
     throttle: new FailureThrottle(c.http.auth_failure_limit, c.http.auth_failure_window_seconds * 1000),
     onFailure: () => metrics.authFailures++,
     onThrottled: () => metrics.authThrottled++,

@@ -34,6 +34,8 @@ export function nodeRequest(req: IncomingMessage, conn: ConnectionInfo): HttpReq
 export class NodeResponse implements HttpResponse {
   private onIdle: (() => void) | null = null;
   private timeoutHooked = false;
+  /** Runs on the response's 'close' (one listener for all of them). */
+  private closeFns: (() => void)[] | null = null;
 
   constructor(readonly res: ServerResponse) {}
 
@@ -60,8 +62,12 @@ export class NodeResponse implements HttpResponse {
     this.res.once('drain', fn);
   }
   onClose(fn: () => void): void {
-    if (this.res.closed) fn();
-    else this.res.once('close', fn);
+    if (this.res.closed) return fn();
+    if (this.closeFns !== null) return void this.closeFns.push(fn);
+    this.closeFns = [fn];
+    this.res.once('close', () => {
+      for (const f of this.closeFns!) f();
+    });
   }
   setIdleTimeout(ms: number, onIdle: () => void): void {
     this.onIdle = ms > 0 ? onIdle : null;

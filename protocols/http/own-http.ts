@@ -1,7 +1,8 @@
 /**
  * The door's own HTTP/1.1 handling (RFC 9112), for connections whose first request uses a method
- * Node's parser rejects (RPC over HTTP's RPC_IN_DATA / RPC_OUT_DATA). It serves every request on
- * such a connection, one at a time (pipelined requests wait in the buffer), with any method:
+ * Node's parser rejects (RPC over HTTP's RPC_IN_DATA / RPC_OUT_DATA), and for the rest of a
+ * connection Node's parser served until such a method came (door.ts takes it over). It serves
+ * every request on such a connection, one at a time (pipelined requests wait in the buffer), with any method:
  * request line and header fields with limits, Content-Length and chunked bodies streamed with
  * back-pressure, `Expect: 100-continue`, responses framed by Content-Length, chunked (HTTP/1.1)
  * or close, keep-alive. Framing errors answer 400 / 413 / 431 / 501 / 505 and close.

@@ -18,7 +18,9 @@ test('AutoDiscover requests parse with either EMailAddress or LegacyDN, any name
   });
   const prefixed = `\ufeff<a:Autodiscover xmlns:a="${REQ_NS}"><a:Request><a:LegacyDN>/o=Stoa/cn=x</a:LegacyDN><a:AcceptableResponseSchema>${MOBILESYNC_RESPONSE_SCHEMA}</a:AcceptableResponseSchema></a:Request></a:Autodiscover>`;
   t.like(parsePoxRequest(u8(prefixed)), { emailAddress: null, legacyDn: '/o=Stoa/cn=x' });
-  t.like(parsePoxRequest(u8(poxRequest('<EMailAddress>a&amp;b@example.test</EMailAddress><AcceptableResponseSchema>x</AcceptableResponseSchema>'))), { emailAddress: 'a&amp;b@example.test' }, 'entities are left alone');
+  t.like(parsePoxRequest(u8(poxRequest('<EMailAddress>a&amp;b@example.test</EMailAddress><AcceptableResponseSchema>x</AcceptableResponseSchema>'))), { emailAddress: 'a&b@example.test' }, 'the predefined entities decode');
+  t.like(parsePoxRequest(u8(poxRequest('<!-- c --><EMailAddress><![CDATA[x@example.test]]></EMailAddress><AcceptableResponseSchema>x</AcceptableResponseSchema>'))), { emailAddress: 'x@example.test' });
+  t.true('error' in parsePoxRequest(u8(poxRequest('<EMailAddress>a&unknown;b</EMailAddress><AcceptableResponseSchema>x</AcceptableResponseSchema>'))), 'unknown entities are refused');
 });
 
 test('bad AutoDiscover requests are error values: not XML, DTDs, wrong shape, deep nesting', (t) => {

@@ -149,12 +149,49 @@ test('a non-standard method (RPC_IN_DATA, RPC_OUT_DATA) reaches its route throug
   const rpc = await once(h.httpsPort, true, 'RPC_IN_DATA /rpc/rpcproxy.dll?host:6001 HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n\r\n');
   t.is(rpc.status, 503);
   t.true(rpc.closed, 'the connection closes instead of reading a gigabyte');
-  // Without the door, Node's parser refuses the method; after a standard first request it still does (501).
-  const s2 = await open(h.httpsPort, true);
-  const r2 = new ResponseReader(s2);
-  s2.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nRPC_IN_DATA /test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n');
-  t.deepEqual((await r2.responses(2)).map((x) => x.status), [200, 501], 'the first is answered, then the refusal');
-  t.true(await r2.closedWithin(1000));
+});
+
+test('a non-standard method after requests Node parsed: the door takes the connection over (keep-alive and pipelined)', async (t) => {
+  const json = (x: { body: Buffer }) => JSON.parse(x.body.toString()) as Record<string, unknown>;
+  // Keep-alive: the second request, in a read of its own, uses a method Node's parser refuses.
+  const s = await open(h.httpsPort, true);
+  const r = new ResponseReader(s);
+  s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+  await r.responses(1);
+  s.write('RPC_IN_DATA /test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc');
+  const second = (await r.responses(2))[1]!;
+  t.is(second.status, 200);
+  t.like(json(second), { method: 'RPC_IN_DATA', parser: 'own', length: 3 });
+  s.write(post('/test/echo', 'xy').replace('POST', 'PUT'));
+  t.like(json((await r.responses(3))[2]!), { method: 'PUT', parser: 'own', length: 2 }, 'the door serves the rest of the connection');
+  t.false(r.closed);
+  s.destroy();
+
+  // Pipelined in one write behind a slow answer and a body: Node's answers first, then the door's, in order.
+  const p = await open(h.httpsPort, true);
+  const rp = new ResponseReader(p);
+  p.write(
+    'GET /test/wait?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n' +
+      post('/test/echo', 'hello') +
+      'RPC_IN_DATA /test/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' +
+      'RPC_OUT_DATA /test/out HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n' +
+      'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n',
+  );
+  const got = await rp.responses(5);
+  t.deepEqual(got.map((x) => x.status), [200, 200, 200, 200, 200]);
+  t.is(got[0]!.body.toString(), 'waited\n');
+  t.like(json(got[1]!), { method: 'POST', parser: 'node', length: 5 });
+  t.like(json(got[2]!), { method: 'RPC_IN_DATA', parser: 'own', length: 3 });
+  t.is(got[3]!.body.length, 1000);
+  t.is(JSON.parse(got[4]!.body.toString()).status, 'ok');
+  p.destroy();
+
+  // A body ending in letters that could begin the method ("P" + "RPC..." reads as "PR..." too): refused, not guessed.
+  const a = await open(h.httpsPort, true);
+  const ra = new ResponseReader(a);
+  a.write(post('/test/echo', 'abcP') + 'RPC_IN_DATA /test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n');
+  t.deepEqual((await ra.responses(2)).map((x) => x.status), [200, 400], 'the first is answered, then the refusal');
+  t.true(await ra.closedWithin(1000));
 });
 
 test('a long request outlives the default inactivity limit when its route allows; stalled requests get 408', async (t) => {
@@ -228,6 +265,17 @@ test('Basic authentication: 401 with a challenge, the credential cache, and per-
   const hits = h.auth.hits;
   t.is((await get(basic('alice@example.test', PASSWORD))).status, 200);
   t.is(h.auth.hits, hits + 1, 'the second request was answered from the credential cache');
+  const checks = h.auth.hits + h.auth.misses;
+  t.is((await get(basic('alice@example.test', PASSWORD))).status, 200);
+  t.is(h.auth.hits + h.auth.misses, checks, 'the same header again: remembered by the door, no password check at all');
+  // A password change voids remembered headers at once (the credential generation is compared on each request).
+  const bob = basic('bob@example.test', PASSWORD);
+  t.is((await get(bob, '127.0.0.4')).status, 200);
+  t.is((await get(bob, '127.0.0.4')).status, 200);
+  const { passwordHash } = await h.auth.hash('a new password');
+  await h.dir.setPassword('bob@example.test', passwordHash, null);
+  t.is((await get(bob, '127.0.0.4')).status, 401, 'the old password no longer opens the door');
+  t.is((await get(basic('bob@example.test', 'a new password'), '127.0.0.4')).status, 200);
   t.is((await get('Negotiate TlRMTVNTUAABAAAAB4IIog==')).status, 401, 'another scheme: challenged, not counted');
   for (let i = 0; i < 3; i++) t.is((await get(basic('alice@example.test', 'wrong'))).status, 401);
   const blocked = await get(basic('alice@example.test', PASSWORD));

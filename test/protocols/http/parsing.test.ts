@@ -1,5 +1,7 @@
 import test from 'ava';
-import { classifyRequestStart } from '../../../protocols/http/request-line.js';
+import { createServer } from 'node:http';
+import { connect } from 'node:net';
+import { classifyRequestStart, requestStartAt } from '../../../protocols/http/request-line.js';
 import { ChunkedDecoder } from '../../../protocols/http/chunked.js';
 import { findHeadEnd, parseHead } from '../../../protocols/http/own-http.js';
 import { parseBasic } from '../../../protocols/http/http-auth.js';
@@ -21,6 +23,60 @@ test('request starts are classified by method: Node\'s list, our own, or invalid
   t.is(classifyRequestStart(b('\u0016\u0003\u0001')).kind, 'invalid', 'a TLS hello on the plain port');
   t.is(classifyRequestStart(b('A'.repeat(40))).kind, 'invalid', 'a method too long');
   t.is(classifyRequestStart(b('\r\n'.repeat(10) + 'GET')).kind, 'invalid');
+});
+
+test('where a request Node\'s parser refused for its method starts, from the error Node reports', async (t) => {
+  // Node's own parser (llhttp) on loopback: what it hands to 'clientError' for each case.
+  const errors: { raw: Buffer; at: number }[] = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end());
+  });
+  server.on('clientError', (err: Error & { rawPacket?: Buffer; bytesParsed?: number }, socket) => {
+    errors.push({ raw: err.rawPacket!, at: err.bytesParsed! });
+    socket.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  const refusal = async (bytes: string) => {
+    const n = errors.length;
+    const s = connect(port, '127.0.0.1');
+    s.on('error', () => undefined);
+    s.end(bytes);
+    while (errors.length === n) await new Promise((r) => setTimeout(r, 5));
+    return errors[n]!;
+  };
+  const get = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
+  const postOf = (body: string) => `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  const req = (method: string) => `${method} /x HTTP/1.1\r\nHost: x\r\n\r\n`;
+  // [bytes before, method]: the request before had a Content-Length body when it is a postOf().
+  const cases: [string, string][] = [
+    ['', 'RPC_IN_DATA'],
+    ['\r\n', 'RPC_OUT_DATA'],
+    [get, 'RPC_IN_DATA'],
+    [get + '\r\n', 'RPC_OUT_DATA'],
+    [get + get, 'PROPFINX'],
+    [get, 'GETX'],
+    [get, 'M-SEARCHX'],
+    [get, 'XYZ'],
+    [postOf('xyz'), 'RPC_IN_DATA'],
+    [postOf('<a/>'), 'RPC_IN_DATA'],
+    ['POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 'RPC_IN_DATA'],
+  ];
+  for (const [before, method] of cases) {
+    const e = await refusal(before + req(method));
+    t.is(requestStartAt(e.raw, e.at, before.includes('Content-Length')), before.length, JSON.stringify(before.slice(0, 20)) + ' ' + method);
+  }
+  const e = await refusal(postOf('ab') + req('PROPFINX'));
+  t.is(requestStartAt(e.raw, e.at, true), null, 'after a body, "PROPFIN" + X and "N" + X (NOTIFY) both fit (after a line end only the first: cases above)');
+  // Two readings fit: the previous body's last letters may begin the method ("P" + "RPC..." also reads "PR" + "PC...").
+  for (const [body, method] of [['abcP', 'RPC_IN_DATA'], ['abcP', 'OX']]) {
+    const x = await refusal(postOf(body!) + req(method!));
+    t.is(requestStartAt(x.raw, x.at, true), null, `${body} then ${method}`);
+  }
+  t.is(requestStartAt(b('RPC'), 3, false), null, 'no byte at the error');
+  t.is(requestStartAt(b('RPC'), -1, false), null);
 });
 
 const CHUNKED = '5\r\nhello\r\n1a;name=value\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nTrailer: x\r\n\r\nNEXT';
