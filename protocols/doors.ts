@@ -1,17 +1,15 @@
 /**
- * Which door serves each listener. Protocols that are not built yet answer with their own
- * protocol's "service not available" words (IMAP BYE), so clients get
- * a clear, correct refusal instead of a hang; each protocol issue replaces its entry here with
- * the real door. HTTP and HTTPS go to the HTTP door (protocols/http/), whose router answers
- * 503 on the paths of HTTP protocols still to come.
+ * Which door serves each listener: IMAP, POP3, SMTP / Submission / LMTP, and the HTTP door
+ * (protocols/http/) for HTTP and HTTPS, whose router answers 503 on the paths of HTTP protocols
+ * still to come (MAPI, RPC over HTTP, ActiveSync, DAV).
  */
-import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ListenerName } from '../runtime/config.js';
 import type { Door } from './shared/listeners.js';
 import { makeHttpDoor, type HttpDoorContext } from './http/make-door.js';
 import type { SmtpDoors } from './smtp/smtp-door.js';
 import type { Pop3Door } from './pop3/pop3-door.js';
+import type { ImapDoor } from './imap/imap-door.js';
 
 export interface DoorContext extends HttpDoorContext {
   hostname: string;
@@ -22,25 +20,12 @@ export interface DoorContext extends HttpDoorContext {
   smtp: SmtpDoors;
   /** POP3 on both listeners (each session tells TLS from its socket). */
   pop3: Pop3Door;
-}
-
-/** How long a refused connection stays open to flush its goodbye line. */
-const GOODBYE_LINGER_MS = 2000;
-
-function sayGoodbye(line: string): Door {
-  return {
-    transport: 'tcp',
-    handle(socket: Socket) {
-      socket.on('error', () => undefined);
-      socket.end(line);
-      setTimeout(() => socket.destroy(), GOODBYE_LINGER_MS).unref();
-    },
-  };
+  /** IMAP on both listeners (each session tells TLS from its socket; STARTTLS only on 143). */
+  imap: ImapDoor;
 }
 
 export function makeDoors(ctx: DoorContext): Record<ListenerName, Door> {
-  const h = ctx.hostname;
-  const imap = sayGoodbye(`* BYE [UNAVAILABLE] ${h} IMAP is not served by this build yet\r\n`);
+  const imap: Door = { transport: 'tcp', handle: ctx.imap };
   const pop3: Door = { transport: 'tcp', handle: ctx.pop3 };
   // One HTTP door for both listeners: HTTPS carries every HTTP protocol, plain HTTP redirects.
   const web = makeHttpDoor(ctx);

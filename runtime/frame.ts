@@ -94,9 +94,68 @@ function isBig(v: unknown): v is Uint8Array {
   return v instanceof Uint8Array && v.byteLength >= DETACH_THRESHOLD;
 }
 
+/** Deepest container level scanned for large binaries (messages with attachments with embedded messages...). */
+const MAX_DETACH_DEPTH = 8;
+/** Most containers scanned per payload; past that the rest is packed as it is (and may not fit the ring). */
+const MAX_DETACH_NODES = 20_000;
+
 /**
- * Encodes a payload. Large binary fields (top level only, a deliberate limit that keeps the
- * scan cheap) are detached for transfer: the sender's buffers are moved and become unusable.
+ * Replaces large binaries anywhere in plain objects and arrays (to MAX_DETACH_DEPTH) by
+ * references, copying only the containers on the way to one; returns `v` itself when nothing
+ * changed. A nested attachment of several MiB would otherwise not fit the ring.
+ */
+function detach(v: unknown, transfer: ArrayBuffer[], depth: number, budget: { nodes: number }): unknown {
+  if (v instanceof Uint8Array) {
+    if (v.byteLength < DETACH_THRESHOLD) return v;
+    transfer.push(ownBuffer(v));
+    return new DetachedRef(transfer.length - 1);
+  }
+  if (v === null || typeof v !== 'object' || depth >= MAX_DETACH_DEPTH || --budget.nodes < 0) return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < v.length; i++) {
+      const e: unknown = v[i];
+      if (e === null || typeof e !== 'object') continue;
+      const d = detach(e, transfer, depth + 1, budget);
+      if (d !== e) (out ??= v.slice())[i] = d;
+    }
+    return out ?? v;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return v;
+  const obj = v as Record<string, unknown>;
+  let out: Record<string, unknown> | null = null;
+  for (const k in obj) {
+    const e = obj[k];
+    if (e === null || typeof e !== 'object') continue;
+    const d = detach(e, transfer, depth + 1, budget);
+    if (d !== e) (out ??= { ...obj })[k] = d;
+  }
+  return out ?? v;
+}
+
+/** Puts transferred buffers back where their references stand (the inverse of detach). */
+function reattach(v: unknown, transferred: ArrayBuffer[], depth: number): unknown {
+  if (v instanceof DetachedRef) return asBuffer(transferred[v.index]);
+  if (v === null || typeof v !== 'object' || v instanceof Uint8Array || depth >= MAX_DETACH_DEPTH) return v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const e: unknown = v[i];
+      if (e !== null && typeof e === 'object') v[i] = reattach(e, transferred, depth + 1);
+    }
+    return v;
+  }
+  const obj = v as Record<string, unknown>;
+  for (const k in obj) {
+    const e = obj[k];
+    if (e !== null && typeof e === 'object') obj[k] = reattach(e, transferred, depth + 1);
+  }
+  return v;
+}
+
+/**
+ * Encodes a payload. Large binaries (at any depth of plain objects and arrays, to a bound) are
+ * detached for transfer: the sender's buffers are moved and become unusable.
  */
 export function encodePayload(value: unknown): EncodedPayload {
   if (isBig(value)) {
@@ -123,24 +182,12 @@ export function encodePayloadInto(value: unknown): EncodedPayload {
     }
     return encoded;
   }
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array)) {
-    let transfer: ArrayBuffer[] | null = null;
-    let copy: Record<string, unknown> | null = null;
-    const obj = value as Record<string, unknown>;
-    for (const k in obj) {
-      const v = obj[k];
-      if (isBig(v)) {
-        if (copy === null) {
-          copy = { ...obj };
-          transfer = [];
-        }
-        copy[k] = new DetachedRef(transfer!.length);
-        transfer!.push(ownBuffer(v));
-      }
-    }
-    if (copy !== null) {
+  if (value !== null && typeof value === 'object') {
+    const transfer: ArrayBuffer[] = [];
+    const copy = detach(value, transfer, 0, { nodes: MAX_DETACH_NODES });
+    if (copy !== value) {
       encoded.bytes = packr.pack(copy);
-      encoded.transfer = transfer!;
+      encoded.transfer = transfer;
       return encoded;
     }
   }
@@ -164,15 +211,7 @@ export function decodePayload(bytes: Uint8Array, transferred?: ArrayBuffer[], st
   unpackRange.end = bytes.byteLength;
   const value: unknown = packr.unpack(bytes, unpackRange);
   if (transferred === undefined || transferred.length === 0) return value;
-  if (value instanceof DetachedRef) return asBuffer(transferred[value.index]);
-  if (value !== null && typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    for (const k in obj) {
-      const v = obj[k];
-      if (v instanceof DetachedRef) obj[k] = asBuffer(transferred[v.index]);
-    }
-  }
-  return value;
+  return reattach(value, transferred, 0);
 }
 
 function asBuffer(ab: ArrayBuffer | undefined): Buffer {

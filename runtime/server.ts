@@ -29,6 +29,7 @@ import { MailboxTransfers, runTransfer } from './mailbox-transfer.js';
 import { LocalDelivery } from '../protocols/smtp/local-delivery.js';
 import { SmtpDoors } from '../protocols/smtp/smtp-door.js';
 import { makePop3Door } from '../protocols/pop3/pop3-door.js';
+import { makeImapDoor } from '../protocols/imap/imap-door.js';
 import { OutboundService } from '../protocols/smtp/outbound/outbound-service.js';
 import type { Smarthost, TlsMode } from '../protocols/smtp/outbound/route.js';
 import { actorError } from './errors.js';
@@ -207,6 +208,17 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
       log,
       health,
       smtp,
+      imap: makeImapDoor({
+        hostname,
+        log: log.child({ door: 'imap' }),
+        auth,
+        dir,
+        system,
+        pool,
+        tls,
+        implicitTls: false,
+        allowPlaintextAuth: config.auth.plaintext_without_tls,
+      }),
       pop3: makePop3Door({
         hostname,
         log: log.child({ door: 'pop3' }),

@@ -22,11 +22,13 @@ import { actorError } from '../../runtime/errors.js';
 import type { MailboxStore, SpecialFolder, FolderRecord } from '../../storage/mailbox-store.js';
 import { MSGFLAG_READ, MSGFLAG_UNSENT, type MessageRecord, type MessageStore, type Tombstone } from '../../storage/message-store.js';
 import { idsFromNames, PS_PUBLIC_STRINGS, type PropertyName } from '../../storage/named-props.js';
+import { GLOBCNT_NEXT_KEY } from '../../storage/ids.js';
+import { decodePropBag } from '../../storage/prop-bag.js';
 import { guidFromString } from '../../storage/guid.js';
 import { FolderType, Tag } from '../../storage/prop-tags.js';
 import { MV_FLAG, PropType, propTag, propTypeOf, type PropValue } from '../../storage/prop-types.js';
 import type { PropMap } from '../../storage/prop-bag.js';
-import { evaluate, fromWireRestriction, mapRow, type WireRestriction, type Restriction } from '../../storage/restriction.js';
+import { evaluate, fromWireRestriction, Fuzzy, mapRow, type WireRestriction, type Restriction } from '../../storage/restriction.js';
 import { Flag, PRIVATE_FLAGS, STORABLE, flagBit, isKeywordAtom } from '../../protocols/imap/flags.js';
 import { synthesizeBodies } from '../../protocols/mail/body.js';
 import { parseHeaderBlock, headerText } from '../../protocols/mail/mime/headers.js';
@@ -68,10 +70,17 @@ export interface ImapTags {
   extraSubscribed: number;
 }
 
+/** Per mailbox store (one per activation): the tags once all four names exist (ids are never reused). */
+const tagCache = new WeakMap<MailboxStore, ImapTags>();
+
 export function imapTags(store: MailboxStore, create: boolean): ImapTags {
+  const hit = tagCache.get(store);
+  if (hit !== undefined) return hit;
   const ids = idsFromNames(store.env.db.named, store.env.db.meta, [KEYWORDS_NAME, IMAP_FLAGS_NAME, UNSUBSCRIBED_NAME, EXTRA_SUBSCRIBED_NAME], create);
   const t = (i: number, type: number) => (ids[i] === 0 ? 0 : propTag(ids[i]!, type));
-  return { keywords: t(0, MVS), imapFlags: t(1, MVS), unsubscribed: t(2, PropType.PtypMultipleInteger64), extraSubscribed: t(3, MVS) };
+  const tags = { keywords: t(0, MVS), imapFlags: t(1, MVS), unsubscribed: t(2, PropType.PtypMultipleInteger64), extraSubscribed: t(3, MVS) };
+  if (tags.keywords !== 0 && tags.imapFlags !== 0 && tags.unsubscribed !== 0 && tags.extraSubscribed !== 0) tagCache.set(store, tags);
+  return tags;
 }
 
 // ---------------------------------------------------------------- property bags, read lean
@@ -325,14 +334,17 @@ export interface ImapFolderInfo {
   size: number;
 }
 
+/** A folder is a mailbox when its class is IPF.Note or none (its stored bag read lean, no computed properties). */
 export function isMailFolder(store: MailboxStore, id: number, rec: FolderRecord): boolean {
+  void store;
+  void id;
   if (rec.type === FolderType.FOLDER_SEARCH) return false;
-  const cls = store.folderProps(id).get(Tag.PidTagContainerClass);
+  const cls = pickProps(rec.props, [Tag.PidTagContainerClass]).get(Tag.PidTagContainerClass);
   return cls === undefined || cls === null || cls === '' || (typeof cls === 'string' && cls.toLowerCase() === 'ipf.note');
 }
 
-function displayName(store: MailboxStore, id: number): string {
-  const n = store.folderProps(id).get(Tag.PidTagDisplayName);
+function displayName(rec: FolderRecord): string {
+  const n = pickProps(rec.props, [Tag.PidTagDisplayName]).get(Tag.PidTagDisplayName);
   return typeof n === 'string' ? n : '';
 }
 
@@ -346,7 +358,7 @@ export function listMailFolders(store: MailboxStore, t: ImapTags): ImapFolderInf
     for (const id of store.children(parent)) {
       const rec = store.folder(id);
       if (rec === undefined || !isMailFolder(store, id, rec)) continue;
-      const name = id === special.inbox && parent === special.ipmSubtree ? 'INBOX' : displayName(store, id);
+      const name = id === special.inbox && parent === special.ipmSubtree ? 'INBOX' : displayName(rec);
       const info: ImapFolderInfo = {
         id,
         path: [...prefix, name],
@@ -486,6 +498,201 @@ export function syncFolder(store: MailboxStore, msgs: MessageStore, folder: numb
   return { fullResync: since < store.tombstoneHorizon(folder), changed, expunged, highestModseq: highest, uidNext: f.uidNext };
 }
 
+// ---------------------------------------------------------------- the folder index
+
+/**
+ * A folder's IMAP listing kept in the actor's memory (UIDs, MIDs, flags, MODSEQs, keywords in
+ * UID order), brought up to date from the change index instead of re-read: SELECT, sync and
+ * EXPUNGE of a large folder then cost O(changes since), not a decode of every message record.
+ * Current while the mailbox's GLOBCNT counter (every change allocates from it) is unchanged.
+ */
+export class FolderIndex {
+  uids: number[] = [];
+  mids: number[] = [];
+  flags: number[] = [];
+  modseqs: number[] = [];
+  keywords: (string[] | undefined)[] = [];
+  uidValidity = 0;
+  uidNext = 1;
+  highestModseq = 1;
+  /** The GLOBCNT counter this index is current to. */
+  private stamp = -1;
+  /** Every change up to this CN has been looked at. */
+  private scanned = 0;
+
+  constructor(readonly folder: number) {}
+
+  /** Brings the index up to date; returns it. */
+  refresh(store: MailboxStore, msgs: MessageStore, t: ImapTags): this {
+    const stamp = (store.env.db.meta.get(GLOBCNT_NEXT_KEY) as number | undefined) ?? 0;
+    if (stamp === this.stamp) return this;
+    if (this.stamp < 0) this.rebuild(store, msgs, t);
+    else {
+      const s = syncFolder(store, msgs, this.folder, this.scanned, t);
+      if (s.fullResync) this.rebuild(store, msgs, t);
+      else this.apply(s);
+    }
+    const f = store.mustFolder(this.folder);
+    this.uidValidity = f.uidValidity;
+    this.uidNext = f.uidNext;
+    this.stamp = stamp;
+    this.scanned = stamp - 1;
+    return this;
+  }
+
+  private rebuild(store: MailboxStore, msgs: MessageStore, t: ImapTags): void {
+    this.byMid = null;
+    const d = selectFolder(store, msgs, this.folder, t);
+    this.uids = d.uids;
+    this.mids = d.mids;
+    this.flags = d.flags;
+    this.modseqs = d.modseqs;
+    this.keywords = d.uids.map((_, i) => d.keywords[i]);
+    this.highestModseq = d.highestModseq;
+  }
+
+  private byMid: Map<number, number> | null = null;
+
+  /** Position of a mid in the listing, or -1. */
+  positionOf(mid: number): number {
+    if (this.byMid === null) {
+      this.byMid = new Map();
+      this.mids.forEach((m, i) => this.byMid!.set(m, i));
+    }
+    return this.byMid.get(mid) ?? -1;
+  }
+
+  private find(uid: number): number {
+    let lo = 0;
+    let hi = this.uids.length;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (this.uids[m]! < uid) lo = m + 1;
+      else hi = m;
+    }
+    return lo;
+  }
+
+  private apply(s: ImapSync): void {
+    this.byMid = null;
+    if (s.expunged.length > 0) {
+      const gone = new Set(s.expunged);
+      const keep = (_: unknown, i: number) => !gone.has(this.uids[i]!);
+      this.mids = this.mids.filter(keep);
+      this.flags = this.flags.filter(keep);
+      this.modseqs = this.modseqs.filter(keep);
+      this.keywords = this.keywords.filter(keep);
+      this.uids = this.uids.filter((u) => !gone.has(u));
+    }
+    for (const c of s.changed) {
+      const i = this.find(c.uid);
+      if (this.uids[i] === c.uid) {
+        this.flags[i] = c.flags;
+        this.modseqs[i] = c.modseq;
+        this.keywords[i] = c.keywords;
+      } else {
+        this.uids.splice(i, 0, c.uid);
+        this.mids.splice(i, 0, c.mid);
+        this.flags.splice(i, 0, c.flags);
+        this.modseqs.splice(i, 0, c.modseq);
+        this.keywords.splice(i, 0, c.keywords);
+      }
+    }
+    if (s.highestModseq > this.highestModseq) this.highestModseq = s.highestModseq;
+  }
+
+  /**
+   * UIDs and mids of \\Deleted messages as of now, inside a write: the index as last refreshed
+   * (committed state) plus what changed since, without advancing the index (a write that does
+   * not commit must not leave it ahead).
+   */
+  deleted(store: MailboxStore, msgs: MessageStore, t: ImapTags): { uid: number; mid: number }[] {
+    if (this.stamp < 0) {
+      const d = selectFolder(store, msgs, this.folder, t);
+      return d.uids.flatMap((uid, i) => ((d.flags[i]! & Flag.Deleted) !== 0 ? [{ uid, mid: d.mids[i]! }] : []));
+    }
+    const s = syncFolder(store, msgs, this.folder, this.scanned, t);
+    const gone = new Set(s.expunged);
+    const out = new Map<number, number>();
+    this.uids.forEach((uid, i) => {
+      if ((this.flags[i]! & Flag.Deleted) !== 0 && !gone.has(uid)) out.set(uid, this.mids[i]!);
+    });
+    for (const c of s.changed) {
+      if ((c.flags & Flag.Deleted) !== 0) out.set(c.uid, c.mid);
+      else out.delete(c.uid);
+    }
+    return [...out].map(([uid, mid]) => ({ uid, mid }));
+  }
+
+  /** SELECT's answer (copies: the index stays the actor's). */
+  selectData(readOnly: boolean): ImapSelectData {
+    const keywords: Record<number, string[]> = {};
+    const kw = new Map<string, string>();
+    this.keywords.forEach((k, i) => {
+      if (k === undefined) return;
+      keywords[i] = k;
+      for (const x of k) if (!kw.has(x.toLowerCase())) kw.set(x.toLowerCase(), x);
+    });
+    return {
+      folder: this.folder,
+      uidValidity: this.uidValidity,
+      uidNext: this.uidNext,
+      highestModseq: this.highestModseq,
+      uids: [...this.uids],
+      mids: [...this.mids],
+      flags: [...this.flags],
+      modseqs: [...this.modseqs],
+      keywords,
+      folderKeywords: [...kw.values()],
+      readOnly,
+    };
+  }
+
+  /** What changed after `since` (a session's view): from memory, plus the folder's tombstones. */
+  syncData(store: MailboxStore, since: number): ImapSync {
+    const changed: ImapMessageState[] = [];
+    let highest = since;
+    for (let i = 0; i < this.uids.length; i++) {
+      const m = this.modseqs[i]!;
+      if (m <= since) continue;
+      const k = this.keywords[i];
+      changed.push({ uid: this.uids[i]!, mid: this.mids[i]!, flags: this.flags[i]!, ...(k !== undefined ? { keywords: k } : {}), modseq: m });
+      if (m > highest) highest = m;
+    }
+    const expunged: number[] = [];
+    for (const { key, value } of store.env.db.tombstones.getRange({ start: [this.folder, since + 1], end: [this.folder + 1] })) {
+      const cn = (key as [number, number])[1];
+      const stone = value as Tombstone;
+      if (!stone.assoc && stone.uid > 0) expunged.push(stone.uid);
+      if (cn > highest) highest = cn;
+    }
+    return { fullResync: since < store.tombstoneHorizon(this.folder), changed, expunged, highestModseq: highest, uidNext: this.uidNext };
+  }
+}
+
+/** The actor's folder indexes, the most recently used kept (each costs memory per message). */
+export class FolderIndexes {
+  private readonly map = new Map<number, FolderIndex>();
+  constructor(private readonly max = 16) {}
+  /** The index as it is, without refreshing (inside writes). */
+  peek(folder: number): FolderIndex {
+    return this.map.get(folder) ?? new FolderIndex(folder);
+  }
+  get(store: MailboxStore, msgs: MessageStore, folder: number, t: ImapTags): FolderIndex {
+    let ix = this.map.get(folder);
+    if (ix === undefined) {
+      store.mustFolder(folder);
+      ix = new FolderIndex(folder);
+      if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
+    } else this.map.delete(folder);
+    this.map.set(folder, ix);
+    return ix.refresh(store, msgs, t);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
 // ---------------------------------------------------------------- fetching
 
 export type FetchWant = 'none' | 'size' | 'header' | 'full';
@@ -506,6 +713,13 @@ export interface ImapFetched {
   wire?: WireMessage;
 }
 
+/**
+ * FETCH's answer as it crosses threads: message bytes are not nested in the answer (a frame must
+ * fit the ring) but packed into one top-level buffer (moved by transfer); each message names its
+ * [offset, length] in it, MAPI data as MessagePack.
+ */
+export type ImapFetchedRef = Omit<ImapFetched, 'mime' | 'wire'> & { mime?: [number, number]; wire?: [number, number] };
+
 /** Where a message's header block ends (after the blank line), or its length. */
 export function headerEnd(b: Uint8Array): number {
   for (let i = 0; i + 1 < b.length; i++) {
@@ -517,15 +731,122 @@ export function headerEnd(b: Uint8Array): number {
   return b.length;
 }
 
-export function fetchMessage(msgs: MessageStore, mid: number, rec: MessageRecord, t: ImapTags, want: FetchWant, generatedSizeKnown: boolean, toWire: (mid: number) => WireMessage): ImapFetched {
+export function fetchMessage(store: MailboxStore, msgs: MessageStore, mid: number, rec: MessageRecord, t: ImapTags, want: FetchWant, generatedSizeKnown: boolean, toWire: (mid: number) => WireMessage): ImapFetched {
   const s = stateOf(msgs, mid, rec, t, flagTagsOf(t));
   const out: ImapFetched = { ...publicState(s), internalDate: internalDate(rec, s.picked), mimeSize: rec.mime !== undefined ? (rec.mimeSize ?? null) : null };
   if (want === 'none') return out;
   if (rec.mime !== undefined) {
     if (want === 'size') return out;
-    const mime = msgs.originalMime(mid);
-    if (mime === null) return out;
-    out.mime = want === 'header' ? Buffer.from(mime.subarray(0, headerEnd(mime))) : mime;
+    if (want === 'header') {
+      // A view of the blob, only the header block copied out.
+      const view = store.env.db.blobs.getBinaryFast(rec.mime) as Buffer | undefined;
+      if (view !== undefined) out.mime = Buffer.from(view.subarray(0, headerEnd(view)));
+    } else {
+      const whole = store.env.db.blobs.getBinary(rec.mime) as Buffer | undefined;
+      if (whole !== undefined) out.mime = whole;
+    }
+    return out;
+  }
+  if (want === 'size' && generatedSizeKnown) return out;
+  out.wire = toWire(mid);
+  return out;
+}
+
+// ---------------------------------------------------------------- message content, cached by UID
+
+/**
+ * What IMAP reads of a message's content (its stored property bag, recipients, blob numbers,
+ * original MIME, sizes, INTERNALDATE). A UID names fixed content (a content change gives a new
+ * UID), so an entry keyed by (MID, UID) never goes stale: SEARCH and FETCH then need no decode of
+ * the message record (Dovecot's index cache plays the same part). Flags come from the folder index.
+ */
+export interface MessageContent {
+  uid: number;
+  folder: number;
+  props: Buffer;
+  blobs: [number, number][];
+  recipients: Buffer[];
+  mime: number | null;
+  mimeSize: number | null;
+  size: number;
+  internalDate: number;
+  bytes: number;
+  /** Lower-cased string properties SEARCH compared already (kept with the content). */
+  folded?: Map<number, string | string[] | null>;
+}
+
+function contentOf(rec: MessageRecord): MessageContent {
+  const props = Buffer.from(rec.props);
+  const recipients = rec.recipients.map((r) => Buffer.from(r));
+  const picked = pickProps(props, [Tag.PidTagMessageDeliveryTime]);
+  return {
+    uid: rec.uid,
+    folder: rec.folder,
+    props,
+    blobs: rec.blobs,
+    recipients,
+    mime: rec.mime ?? null,
+    mimeSize: rec.mime !== undefined ? (rec.mimeSize ?? null) : null,
+    size: rec.size,
+    internalDate: internalDate(rec, picked),
+    bytes: 200 + props.length + recipients.reduce((n, r) => n + r.length, 0),
+  };
+}
+
+/** Per actor, bounded by bytes, most recently used kept. */
+export class ContentCache {
+  private readonly map = new Map<number, MessageContent>();
+  private bytes = 0;
+  constructor(private readonly maxBytes = 8 * 1024 * 1024) {}
+
+  /** The content of `mid` as of UID `uid`; undefined when the message is gone or has another UID now. */
+  get(msgs: MessageStore, mid: number, uid: number): MessageContent | undefined {
+    const hit = this.map.get(mid);
+    if (hit !== undefined) {
+      this.map.delete(mid);
+      if (hit.uid === uid) {
+        this.map.set(mid, hit);
+        return hit;
+      }
+      this.bytes -= hit.bytes;
+    }
+    const rec = msgs.message(mid);
+    if (rec === undefined || rec.uid !== uid) return undefined;
+    const c = contentOf(rec);
+    this.map.set(mid, c);
+    this.bytes += c.bytes;
+    while (this.bytes > this.maxBytes && this.map.size > 1) {
+      const [k, v] = this.map.entries().next().value!;
+      this.map.delete(k);
+      this.bytes -= v.bytes;
+    }
+    return c;
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.bytes = 0;
+  }
+}
+
+/** FETCH's data for one message from the folder index and the content cache (reads only). */
+export function fetchIndexed(store: MailboxStore, msgs: MessageStore, ix: FolderIndex, cache: ContentCache, mid: number, uid: number, want: FetchWant, generatedSizeKnown: boolean, toWire: (mid: number) => WireMessage): ImapFetched | null {
+  const i = ix.positionOf(mid);
+  if (i < 0 || ix.uids[i] !== uid) return null;
+  const c = cache.get(msgs, mid, uid);
+  if (c === undefined) return null;
+  const k = ix.keywords[i];
+  const out: ImapFetched = { uid, mid, flags: ix.flags[i]!, ...(k !== undefined ? { keywords: k } : {}), modseq: ix.modseqs[i]!, internalDate: c.internalDate, mimeSize: c.mimeSize };
+  if (want === 'none') return out;
+  if (c.mime !== null) {
+    if (want === 'size') return out;
+    if (want === 'header') {
+      const view = store.env.db.blobs.getBinaryFast(c.mime) as Buffer | undefined;
+      if (view !== undefined) out.mime = Buffer.from(view.subarray(0, headerEnd(view)));
+    } else {
+      const whole = store.env.db.blobs.getBinary(c.mime) as Buffer | undefined;
+      if (whole !== undefined) out.mime = whole;
+    }
     return out;
   }
   if (want === 'size' && generatedSizeKnown) return out;
@@ -555,44 +876,103 @@ export type SearchNode =
   | { k: 'size'; op: 'larger' | 'smaller'; n: number }
   | { k: 'modseq'; n: number };
 
-/** A message as search nodes read it: each part loaded once, only when a node needs it. */
+/** The message tags a restriction reads (single- and multi-valued forms); null when it needs them all. */
+function restrictionTags(r: Restriction, out: Set<number>): boolean {
+  const add = (tag: number) => {
+    out.add(tag);
+    out.add((tag | MV_FLAG) >>> 0);
+  };
+  switch (r.type) {
+    case 'and':
+    case 'or':
+      return r.children.every((c) => restrictionTags(c, out));
+    case 'not':
+      return restrictionTags(r.child, out);
+    case 'content':
+    case 'property':
+    case 'bitmask':
+    case 'size':
+    case 'exist':
+      add(r.tag);
+      return true;
+    case 'compareProps':
+      add(r.tag1);
+      add(r.tag2);
+      return true;
+    case 'sub':
+      return true;
+    case 'comment':
+      return r.child === null || restrictionTags(r.child, out);
+    case 'count':
+      return restrictionTags(r.child, out);
+  }
+}
+
+/** A message as search nodes read it: its record read once, each part decoded only when a node needs it. */
 class SearchRow {
   private full: PropMap | null = null;
+  private recips: PropMap[] | null = null;
   private headersText: string | null = null;
-  private state: ImapMessageState & { picked: Map<number, PropValue> };
   constructor(
-    readonly msgs: MessageStore,
+    private readonly store: MailboxStore,
     readonly mid: number,
-    readonly rec: MessageRecord,
-    private readonly t: ImapTags,
-    tags: number[],
-  ) {
-    this.state = stateOf(msgs, mid, rec, t, tags);
-  }
-  get flags(): number {
-    return this.state.flags;
-  }
+    private readonly c: MessageContent,
+    readonly flags: number,
+    private readonly kws: string[] | undefined,
+    readonly modseq: number,
+  ) {}
   get keywords(): string[] {
-    return this.state.keywords ?? [];
-  }
-  get modseq(): number {
-    return this.state.modseq;
+    return this.kws ?? [];
   }
   get internalDate(): number {
-    return internalDate(this.rec, this.state.picked);
+    return this.c.internalDate;
   }
+  /** The message's properties, large ones (bodies) read from their blobs, a plain-text body made when missing. */
   props(): PropMap {
     if (this.full === null) {
-      this.full = this.msgs.props(this.mid);
+      this.full = decodePropBag(this.c.props, false);
+      for (const [tag, n] of this.c.blobs) {
+        const bytes = this.store.env.db.blobs.getBinary(n) as Buffer | undefined;
+        if (bytes !== undefined) this.full.set(tag, propTypeOf(tag) === PropType.PtypString ? bytes.toString('utf8') : bytes);
+      }
       synthesizeBodies(this.full, [Tag.PidTagBody]);
     }
     return this.full;
   }
+  /** Only the given tags (a restriction's), without decoding the rest of the bag. */
+  some(tags: readonly number[]): Map<number, PropValue> {
+    if (this.full !== null) return this.full;
+    const out = pickProps(this.c.props, tags);
+    for (const [tag, n] of this.c.blobs) {
+      if (!tags.includes(tag)) continue;
+      const bytes = this.store.env.db.blobs.getBinary(n) as Buffer | undefined;
+      if (bytes !== undefined) out.set(tag, propTypeOf(tag) === PropType.PtypString ? bytes.toString('utf8') : bytes);
+    }
+    return out;
+  }
+  /** A string property lower-cased (a multi-valued one per value), remembered with the content. */
+  folded(tag: number): string | string[] | null {
+    const memo = (this.c.folded ??= new Map());
+    let v = memo.get(tag);
+    if (v === undefined) {
+      const mv = (tag | MV_FLAG) >>> 0;
+      const p = this.some([tag, mv]);
+      const raw = p.get(tag) ?? p.get(mv);
+      v = typeof raw === 'string' ? raw.toLowerCase() : Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string').map((x) => x.toLowerCase()) : null;
+      memo.set(tag, v);
+      this.c.bytes += typeof v === 'string' ? v.length * 2 : 16;
+    }
+    return v;
+  }
+  recipients(): PropMap[] {
+    this.recips ??= this.c.recipients.map((r) => decodePropBag(r, false));
+    return this.recips;
+  }
   /** The header block as text (original MIME, else the transport headers Outlook kept). */
   headers(): string {
     if (this.headersText === null) {
-      const mime = this.rec.mime !== undefined ? this.msgs.originalMime(this.mid) : null;
-      if (mime !== null) this.headersText = mime.toString('latin1', 0, headerEnd(mime));
+      const view = this.c.mime !== null ? (this.store.env.db.blobs.getBinaryFast(this.c.mime) as Buffer | undefined) : undefined;
+      if (view !== undefined) this.headersText = view.toString('latin1', 0, headerEnd(view));
       else {
         const th = this.props().get(Tag.PidTagTransportMessageHeaders);
         this.headersText = typeof th === 'string' ? th : '';
@@ -601,7 +981,7 @@ class SearchRow {
     return this.headersText;
   }
   size(): number {
-    return this.rec.mimeSize ?? this.rec.size;
+    return this.c.mimeSize ?? this.c.size;
   }
   sentDate(): number | null {
     const v = this.props().get(Tag.PidTagClientSubmitTime);
@@ -627,7 +1007,51 @@ function fold(s: string): string {
   return s.toLocaleLowerCase('und');
 }
 
-function evalNode(n: SearchNode, row: SearchRow, restrictions: Map<SearchNode, Restriction>, midSets: Map<SearchNode, Set<number>>): boolean {
+/** Prepared restriction nodes: the restriction, the tags it reads (null: all), and a fast matcher when it has one. */
+interface Prepared {
+  r: Restriction;
+  tags: number[] | null;
+  fast: ((row: SearchRow) => boolean) | null;
+}
+
+const SUBSTRING_IGNORECASE = Fuzzy.FL_SUBSTRING | Fuzzy.FL_IGNORECASE;
+
+/**
+ * The common text restrictions (case-insensitive substring on string properties, and / or / not
+ * of them) as closures over remembered lower-cased values; the same result as evaluate(), which
+ * folds with toLocaleLowerCase('und') (the root locale: the default Unicode lower-casing, as
+ * toLowerCase). Null for anything else (evaluate() then runs).
+ */
+function fastMatcher(r: Restriction): ((row: SearchRow) => boolean) | null {
+  switch (r.type) {
+    case 'content': {
+      const type = propTypeOf(r.tag) & ~MV_FLAG;
+      if (r.fuzzy !== SUBSTRING_IGNORECASE || typeof r.value !== 'string' || (type !== PropType.PtypString && type !== PropType.PtypString8)) return null;
+      const needle = r.value.toLowerCase();
+      const tag = r.tag & ~MV_FLAG;
+      return (row) => {
+        const v = row.folded(tag);
+        return v === null ? false : typeof v === 'string' ? v.includes(needle) : v.some((x) => x.includes(needle));
+      };
+    }
+    case 'and': {
+      const cs = r.children.map(fastMatcher);
+      return cs.every((c) => c !== null) ? (row) => cs.every((c) => c!(row)) : null;
+    }
+    case 'or': {
+      const cs = r.children.map(fastMatcher);
+      return cs.every((c) => c !== null) ? (row) => cs.some((c) => c!(row)) : null;
+    }
+    case 'not': {
+      const c = fastMatcher(r.child);
+      return c === null ? null : (row) => !c(row);
+    }
+    default:
+      return null;
+  }
+}
+
+function evalNode(n: SearchNode, row: SearchRow, restrictions: Map<SearchNode, Prepared>, midSets: Map<SearchNode, Set<number>>): boolean {
   switch (n.k) {
     case 'all':
       return true;
@@ -646,8 +1070,10 @@ function evalNode(n: SearchNode, row: SearchRow, restrictions: Map<SearchNode, R
     case 'keyword':
       return row.keywords.some((k) => k.toLowerCase() === n.name.toLowerCase()) === n.set;
     case 'restriction': {
-      const p = row.props();
-      return evaluate(restrictions.get(n)!, mapRow(p, { recipients: row.msgs.recipients(row.mid), attachments: [] }));
+      const prep = restrictions.get(n)!;
+      if (prep.fast !== null) return prep.fast(row);
+      const p = prep.tags === null ? row.props() : row.some(prep.tags);
+      return evaluate(prep.r, { get: (tag) => p.get(tag) ?? (((tag & MV_FLAG) === 0 ? p.get((tag | MV_FLAG) >>> 0) : undefined)), subRows: (sub) => mapRow(new Map(), { recipients: row.recipients(), attachments: [] }).subRows!(sub) });
     }
     case 'header': {
       const values = row.headerValues(n.name);
@@ -681,7 +1107,7 @@ function evalNode(n: SearchNode, row: SearchRow, restrictions: Map<SearchNode, R
   }
 }
 
-function prepare(n: SearchNode, restrictions: Map<SearchNode, Restriction>, midSets: Map<SearchNode, Set<number>>): void {
+function prepare(n: SearchNode, restrictions: Map<SearchNode, Prepared>, midSets: Map<SearchNode, Set<number>>): void {
   switch (n.k) {
     case 'and':
       for (const c of n.c) prepare(c, restrictions, midSets);
@@ -698,7 +1124,9 @@ function prepare(n: SearchNode, restrictions: Map<SearchNode, Restriction>, midS
       return;
     case 'restriction':
       try {
-        restrictions.set(n, fromWireRestriction(n.r));
+        const r = fromWireRestriction(n.r);
+        const tags = new Set<number>();
+        restrictions.set(n, { r, tags: restrictionTags(r, tags) ? [...tags] : null, fast: fastMatcher(r) });
       } catch (err) {
         throw actorError('ecTooComplex', (err as Error).message);
       }
@@ -709,17 +1137,18 @@ function prepare(n: SearchNode, restrictions: Map<SearchNode, Restriction>, midS
 }
 
 /** The mids (of those given, in their order) that match the program. */
-export function searchFolder(msgs: MessageStore, folder: number, candidates: readonly number[], program: SearchNode, t: ImapTags): { mids: number[]; highestModseq: number } {
-  const restrictions = new Map<SearchNode, Restriction>();
+export function searchFolder(store: MailboxStore, msgs: MessageStore, ix: FolderIndex, cache: ContentCache, candidates: readonly number[], program: SearchNode): { mids: number[]; highestModseq: number } {
+  const restrictions = new Map<SearchNode, Prepared>();
   const midSets = new Map<SearchNode, Set<number>>();
   prepare(program, restrictions, midSets);
-  const tags = [...flagTagsOf(t)];
   const out: number[] = [];
   let highest = 0;
   for (const mid of candidates) {
-    const rec = msgs.message(mid);
-    if (rec === undefined || rec.folder !== folder) continue;
-    const row = new SearchRow(msgs, mid, rec, t, tags);
+    const i = ix.positionOf(mid);
+    if (i < 0) continue;
+    const c = cache.get(msgs, mid, ix.uids[i]!);
+    if (c === undefined) continue;
+    const row = new SearchRow(store, mid, c, ix.flags[i]!, ix.keywords[i], ix.modseqs[i]!);
     if (evalNode(program, row, restrictions, midSets)) {
       out.push(mid);
       if (row.modseq > highest) highest = row.modseq;

@@ -7,6 +7,7 @@
  * type (64-bit integers, FILETIMEs, binaries), and cheap to move.
  */
 import { defineActorKind, replyWhen, type ActorContext, type ReplyWhen } from '../../runtime/actor.js';
+import { packWire, unpackWire } from './imap-pack.js';
 import { actorError } from '../../runtime/errors.js';
 import { MailboxEnv } from '../../storage/mailbox-env.js';
 import { LOGON_FOLDERS, MailboxStore, type SpecialFolder } from '../../storage/mailbox-store.js';
@@ -27,6 +28,10 @@ import type { SearchCriteria } from '../../storage/search-folders.js';
 import type { PropValue } from '../../storage/prop-types.js';
 import {
   extraSubscriptions,
+  ContentCache,
+  fetchIndexed,
+  type FolderIndex,
+  FolderIndexes,
   fetchMessage,
   flagChanges,
   imapPublicState,
@@ -36,10 +41,10 @@ import {
   listMailFolders,
   resolvePath,
   searchFolder,
-  selectFolder,
   syncFolder,
   type FetchWant,
   type ImapFetched,
+  type ImapFetchedRef,
   type ImapFolderInfo,
   type ImapMessageState,
   type ImapSelectData,
@@ -189,7 +194,8 @@ export type ImapViewProtocol = {
   };
   /** Expunges the folder's \\Deleted messages (those among `uids` when given: UID EXPUNGE). */
   imapExpunge: { args: { folder: number; uids?: number[]; since?: number }; result: { expunged: number[]; sync?: ImapSync } };
-  imapAppend: { args: { path: string[]; message: WireMessage; flags: number; keywords: string[] }; result: { folder: number; uid: number; uidValidity: number } };
+  /** `message`: the WireMessage as MessagePack (one top-level buffer: moved by transfer, however large its parts). */
+  imapAppend: { args: { path: string[]; message: Uint8Array; flags: number; keywords: string[] }; result: { folder: number; uid: number; uidValidity: number } };
   imapCreate: { args: { path: string[] }; result: { id: number } };
   imapDelete: { args: { path: string[] }; result: { folder: number } };
   imapRename: { args: { from: string[]; to: string[] }; result: { folder: number } };
@@ -210,7 +216,9 @@ export interface ImapFetchArgs {
 }
 
 export interface ImapFetchResult {
-  messages: ImapFetched[];
+  messages: ImapFetchedRef[];
+  /** The messages' bytes (see ImapFetchedRef). */
+  data: Uint8Array;
   /** Mids no longer in the folder under the UID asked for. */
   missing: number[];
   /** How many of the asked mids this answer covers (the door asks again for the rest). */
@@ -234,11 +242,19 @@ function imapFlagTags(t: ImapTags): number[] {
 }
 
 /** FETCH's message data, within the byte budget. */
-function imapFetch({ store, msgs }: { store: MailboxStore; msgs: MessageStore }, a: ImapFetchArgs): ImapFetchResult {
+function imapFetch({ store, msgs }: { store: MailboxStore; msgs: MessageStore }, a: ImapFetchArgs, sync: (since: number) => ImapSync, indexed?: { ix: FolderIndex; cache: ContentCache }): ImapFetchResult {
   const t = imapTags(store, false);
   store.mustFolder(a.folder);
   const known = new Set(a.sizeKnown ?? []);
-  const messages: ImapFetched[] = [];
+  const messages: ImapFetchedRef[] = [];
+  const chunks: Buffer[] = [];
+  let at = 0;
+  const put = (b: Uint8Array): [number, number] => {
+    const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    chunks.push(buf);
+    at += buf.length;
+    return [at - buf.length, buf.length];
+  };
   const missing: number[] = [];
   let bytes = 0;
   let done = 0;
@@ -246,16 +262,25 @@ function imapFetch({ store, msgs }: { store: MailboxStore; msgs: MessageStore },
   for (; done < a.mids.length; done++) {
     if (bytes >= a.budget && messages.length > 0) break;
     const mid = a.mids[done]!;
-    const rec = msgs.message(mid);
-    if (rec === undefined || rec.folder !== a.folder || rec.uid !== a.uids[done]) {
+    let f: ImapFetched | null;
+    if (indexed !== undefined) f = fetchIndexed(store, msgs, indexed.ix, indexed.cache, mid, a.uids[done]!, a.want, known.has(mid), toWire);
+    else {
+      // Inside a write (FETCH that sets \\Seen): the record as the write left it.
+      const rec = msgs.message(mid);
+      f = rec === undefined || rec.folder !== a.folder || rec.uid !== a.uids[done] ? null : fetchMessage(store, msgs, mid, rec, t, a.want, known.has(mid), toWire);
+    }
+    if (f === null) {
       missing.push(mid);
       continue;
     }
-    const f = fetchMessage(msgs, mid, rec, t, a.want, known.has(mid), toWire);
-    bytes += 200 + (f.mime?.byteLength ?? 0) + (f.wire !== undefined ? rec.size : 0);
-    messages.push(f);
+    const { mime, wire, ...meta } = f;
+    const ref: ImapFetchedRef = meta;
+    if (mime !== undefined) ref.mime = put(mime);
+    if (wire !== undefined) ref.wire = put(packWire(wire));
+    bytes += 200 + (ref.mime?.[1] ?? 0) + (ref.wire?.[1] ?? 0);
+    messages.push(ref);
   }
-  return { messages, missing, done, ...(a.since !== undefined ? { sync: syncFolder(store, msgs, a.folder, a.since, t) } : {}) };
+  return { messages, missing, done, data: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), ...(a.since !== undefined ? { sync: sync(a.since) } : {}) };
 }
 
 /** Names to this mailbox's ids, created as needed (inside the write that stores the values). */
@@ -296,6 +321,9 @@ export default defineActorKind<MailboxProtocol>({
     const instances = new MessageInstances(() => need().msgs);
     /** Open tables: id → session and view. Writes invalidate them all (rows rebuild on next read). */
     const tables = new Map<number, { session: string; table: Table }>();
+    /** IMAP view: folder listings kept current from the change index (imap-view.ts). */
+    const imapIndexes = new FolderIndexes();
+    const imapContent = new ContentCache();
     let nextTable = 1;
     const table = (id: number): Table => {
       const t = tables.get(id);
@@ -398,6 +426,8 @@ export default defineActorKind<MailboxProtocol>({
       sessionsHeld: () => [...new Set([...instances.sessions(), ...[...tables.values()].map((t) => t.session)])],
       async onPassivate() {
         instances.clear();
+        imapIndexes.clear();
+        imapContent.clear();
         tables.clear();
         if (env !== null) await (env as MailboxEnv).close(); // waits for queued writes first
         env = null;
@@ -636,9 +666,13 @@ export default defineActorKind<MailboxProtocol>({
             const rec = store.mustFolder(id);
             return { id, messages: rec.content, unseen: rec.unread, uidNext: rec.uidNext, uidValidity: rec.uidValidity, size: rec.size };
           }),
-        imapSelect: ({ path }) => reading(({ store, msgs }) => selectFolder(store, msgs, resolvePath(store, path), imapTags(store, false))),
-        imapSync: ({ folder, since }) => reading(({ store, msgs }) => syncFolder(store, msgs, folder, since, imapTags(store, false))),
-        imapFetch: (args) => reading((x) => imapFetch(x, args)),
+        imapSelect: ({ path }) => reading(({ store, msgs }) => imapIndexes.get(store, msgs, resolvePath(store, path), imapTags(store, false)).selectData(false)),
+        imapSync: ({ folder, since }) => reading(({ store, msgs }) => imapIndexes.get(store, msgs, folder, imapTags(store, false)).syncData(store, since)),
+        imapFetch: (args) =>
+          reading((x) => {
+            const ix = imapIndexes.get(x.store, x.msgs, args.folder, imapTags(x.store, false));
+            return imapFetch(x, args, (since) => ix.syncData(x.store, since), { ix, cache: imapContent });
+          }),
         imapFetchSeen: (args) =>
           durably(
             (x) => {
@@ -647,7 +681,7 @@ export default defineActorKind<MailboxProtocol>({
                 return rec !== undefined && rec.folder === args.folder && rec.uid === args.uids[i];
               });
               x.msgs.setRead(mids, true);
-              return imapFetch(x, args);
+              return imapFetch(x, args, (since) => syncFolder(x.store, x.msgs, args.folder, since, imapTags(x.store, false)));
             },
             (r) => ['flagsChanged', { folder: args.folder, mids: r.messages.map((m) => m.mid) }],
           ),
@@ -683,8 +717,9 @@ export default defineActorKind<MailboxProtocol>({
           reading(({ store, msgs }) => {
             const t = imapTags(store, false);
             store.mustFolder(folder);
-            const r = searchFolder(msgs, folder, candidates, program, t);
-            return { ...r, ...(since !== undefined ? { sync: syncFolder(store, msgs, folder, since, t) } : {}) };
+            const ix = imapIndexes.get(store, msgs, folder, t);
+            const r = searchFolder(store, msgs, ix, imapContent, candidates, program);
+            return { ...r, ...(since !== undefined ? { sync: ix.syncData(store, since) } : {}) };
           }),
         imapCopy: ({ from, to, mids, move, since }) =>
           durably(
@@ -711,12 +746,14 @@ export default defineActorKind<MailboxProtocol>({
               const gone: number[] = [];
               const expunged: number[] = [];
               if (t.imapFlags !== 0) {
-                for (const mid of msgs.contents(folder)) {
-                  const rec = msgs.message(mid);
-                  if (rec === undefined || (only !== null && !only.has(rec.uid))) continue;
-                  if ((imapStateOf(msgs, mid, rec, t, imapFlagTags(t)).flags & FLAG_DELETED) === 0) continue;
-                  gone.push(mid);
-                  expunged.push(rec.uid);
+                for (const d of imapIndexes.peek(folder).deleted(store, msgs, t)) {
+                  if (only !== null && !only.has(d.uid)) continue;
+                  const rec = msgs.message(d.mid);
+                  // The record decides (the index may be behind a write in this same batch).
+                  if (rec === undefined || rec.folder !== folder || rec.uid !== d.uid) continue;
+                  if ((imapStateOf(msgs, d.mid, rec, t, imapFlagTags(t)).flags & FLAG_DELETED) === 0) continue;
+                  gone.push(d.mid);
+                  expunged.push(d.uid);
                 }
               }
               // Soft: recoverable like Outlook's deletes, until the tombstone horizon.
@@ -725,8 +762,14 @@ export default defineActorKind<MailboxProtocol>({
             },
             (r) => (r.mids.length === 0 ? null : ['objectDeleted', { folder, mids: r.mids }]),
           ),
-        imapAppend: ({ path, message, flags, keywords }) =>
-          durably(
+        imapAppend: ({ path, message: packed, flags, keywords }) => {
+          let message: WireMessage;
+          try {
+            message = unpackWire(packed);
+          } catch (err) {
+            throw actorError('ecInvalidParam', `unreadable message: ${(err as Error).message}`);
+          }
+          return durably(
             ({ store, msgs }) => {
               const folder = resolvePath(store, path);
               if (store.quotaState() === 'receive-prohibited') throw actorError('ecQuotaExceeded', 'the mailbox is over its quota');
@@ -737,7 +780,8 @@ export default defineActorKind<MailboxProtocol>({
               return { folder, uid: made.uid, uidValidity: store.mustFolder(folder).uidValidity, mid: made.mid };
             },
             (r) => ['objectCreated', { folder: r.folder, mid: r.mid, uid: r.uid }],
-          ),
+          );
+        },
         imapCreate: ({ path }) =>
           durably(
             ({ store }) => {

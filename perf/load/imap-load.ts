@@ -39,7 +39,11 @@ export interface ImapLoadResult {
   firstError: string | null;
   /** idle mode: connections held. */
   held?: number;
+  /** Mean latency per command verb, ms (where the time goes). */
+  perCommand?: Record<string, number>;
 }
+
+const perVerb = new Map<string, { n: number; ms: number }>();
 
 function message(n: number): Buffer {
   const head = `From: Load Sender <sender${n % 7}@example.org>\r\nTo: user@example.test\r\nSubject: load message ${n} ${n % 5 === 0 ? 'invoice' : 'hello'}\r\nDate: Tue, 3 Mar 2020 12:00:00 +0000\r\nMessage-ID: <load-${n}-${Math.random().toString(36).slice(2)}@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n`;
@@ -171,7 +175,13 @@ async function session(o: ImapLoadOptions, user: string, lat: Lat, seq: { n: num
   const op = async (text: string, literal?: Buffer) => {
     const t0 = performance.now();
     const r = await c.cmd(text, literal);
-    lat.add(performance.now() - t0);
+    const ms = performance.now() - t0;
+    lat.add(ms);
+    const verb = text.split(' ').slice(0, text.startsWith('UID') ? 2 : 1).join(' ') + (text.includes('BODY.PEEK[]') ? ' body' : text.includes('HEADER.FIELDS') ? ' headers' : '');
+    const v = perVerb.get(verb) ?? { n: 0, ms: 0 };
+    v.n++;
+    v.ms += ms;
+    perVerb.set(verb, v);
     ops++;
     return r;
   };
@@ -275,7 +285,8 @@ export async function runImapLoad(o: ImapLoadOptions): Promise<ImapLoadResult> {
     );
   }
   const secs = (performance.now() - t0) / 1000;
-  return { ops, sessions, failed, perSecond: ops / secs, p50ms: lat.pct(0.5), p99ms: lat.pct(0.99), firstError };
+  const perCommand = Object.fromEntries([...perVerb].map(([k, v]) => [k, Math.round((v.ms / v.n) * 100) / 100]));
+  return { ops, sessions, failed, perSecond: ops / secs, p50ms: lat.pct(0.5), p99ms: lat.pct(0.99), firstError, perCommand };
 }
 
 /** Runs the load in a child process; `onLine` sees its progress lines (idle mode: "HELD n"). */

@@ -135,8 +135,9 @@ export class LocalDelivery {
     return Promise.all(
       users.map(async (u, i) => {
         try {
-          // Large binaries move to the worker by transfer (runtime/frame.ts): each call but the last gets copies.
-          const args = i === users.length - 1 ? w : { ...w, props: Buffer.from(w.props), ...(w.mime !== undefined ? { mime: Buffer.from(w.mime) } : {}) };
+          // Large binaries (at any depth: attachments too) move to the worker by transfer
+          // (runtime/frame.ts): each call but the last gets its own copy.
+          const args = i === users.length - 1 ? w : structuredClone(w);
           await system.call(actorRef<MailboxProtocol>('mailbox', u.address), 'deliver', args, { timeoutMs: this.deps.timeoutMs ?? DELIVERY_TIMEOUT_MS });
           return reply(250, '2.0.0', 'delivered');
         } catch (err) {

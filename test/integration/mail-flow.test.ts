@@ -1,7 +1,7 @@
 /**
  * Mail through the real server process with real clients: Python's smtplib delivers over SMTP
  * and submits over Submission (STARTTLS + AUTH), Python's poplib reads over POP3 with STLS and
- * over implicit TLS.
+ * over implicit TLS, and imaplib reads, searches and flags over STARTTLS and 993.
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
@@ -42,6 +42,14 @@ uidl1 = p.uidl()[1]; p.quit()
 q = poplib.POP3_SSL('127.0.0.1', ${base + 995}, context=ctx); q.user('alice@mail.example.test'); q.pass_('alice password')
 print('uidl stable', q.uidl()[1] == uidl1); q.dele(1); q.quit()
 r = poplib.POP3_SSL('127.0.0.1', ${base + 995}, context=ctx); r.user('alice@mail.example.test'); r.pass_('alice password'); print('after dele', r.stat()[0]); r.quit()
+import imaplib
+m = imaplib.IMAP4('127.0.0.1', ${base + 143}); m.starttls(ctx); m.login('alice@mail.example.test', 'alice password')
+typ, data = m.select('INBOX'); print('imap exists', data[0].decode())
+typ, data = m.uid('search', None, 'SUBJECT', '"from bob"'); uid = data[0].split()[0]
+typ, data = m.uid('fetch', uid, '(RFC822.SIZE BODY.PEEK[HEADER.FIELDS (SUBJECT)])'); print('imap fetch', b'Subject: from bob' in data[0][1])
+m.uid('store', uid, '+FLAGS', '(\\Flagged)'); typ, data = m.uid('fetch', uid, '(FLAGS)'); print('imap flags', b'\\Flagged' in data[0])
+m.logout()
+s2 = imaplib.IMAP4_SSL('127.0.0.1', ${base + 993}, ssl_context=ctx); s2.login('bob@mail.example.test', 'bob password'); print('imaps list', b'INBOX' in b' '.join(s2.list()[1])); s2.logout()
 plain = poplib.POP3('127.0.0.1', ${base + 110})
 try:
     plain.user('alice@mail.example.test'); print('plaintext accepted')
@@ -56,4 +64,8 @@ except poplib.error_proto as e:
   t.regex(out, /^uidl stable True$/m);
   t.regex(out, /^after dele 1$/m);
   t.regex(out, /^plaintext refused b'-ERR \[AUTH\]/m);
+  t.regex(out, /^imap exists 1$/m, 'one message left in the Inbox after the POP3 DELE');
+  t.regex(out, /^imap fetch True$/m);
+  t.regex(out, /^imap flags True$/m);
+  t.regex(out, /^imaps list True$/m);
 });

@@ -42,6 +42,21 @@ test('truncated frames are rejected, not misread', (t) => {
   t.truthy(decodeFrame(good));
 });
 
+test("big binaries nested in objects and arrays are detached too; the caller's containers are not changed", (t) => {
+  const big = new Uint8Array(DETACH_THRESHOLD * 4).fill(7);
+  const bigger = new Uint8Array(DETACH_THRESHOLD * 8).fill(8);
+  const msg = { props: new Uint8Array(10), attachments: [{ props: new Uint8Array(5), data: big }, { embedded: { attachments: [{ data: bigger }] } }], n: 3 };
+  const enc = encodePayload(msg);
+  t.is(enc.transfer.length, 2);
+  t.true(enc.bytes.byteLength < 300, 'the frame carries references, not the data');
+  t.is(msg.attachments[0]!.data, big, "the caller's object still points at its buffer (moved on send)");
+  const dec = decodePayload(enc.bytes, enc.transfer) as typeof msg;
+  t.is(dec.attachments[0]!.data!.byteLength, big.byteLength);
+  t.is(dec.attachments[0]!.data![0], 7);
+  t.is((dec.attachments[1] as { embedded: { attachments: { data: Uint8Array }[] } }).embedded.attachments[0]!.data[100], 8);
+  t.is(dec.n, 3);
+});
+
 test('big top-level binary fields are detached for transfer; small ones stay inline', (t) => {
   const big = new Uint8Array(DETACH_THRESHOLD);
   big[5] = 9;

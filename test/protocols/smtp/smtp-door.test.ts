@@ -9,7 +9,7 @@ import { quietLog } from '../../helpers.js';
 import { startMailStack, type MailStack } from '../../fixtures/mail-stack.js';
 import { webmail } from '../../fixtures/mail/messages.js';
 
-const LIMITS = { maxMessageBytes: 2 * 1024 * 1024, maxRecipients: 5, maxConnectionsPerIp: 20, maxAuthFailures: 3, socketTimeoutMs: 30_000 };
+const LIMITS = { maxMessageBytes: 8 * 1024 * 1024, maxRecipients: 5, maxConnectionsPerIp: 20, maxAuthFailures: 3, socketTimeoutMs: 30_000 };
 
 async function setup(t: { teardown(fn: () => unknown): void }, over: Partial<SmtpDoorContext> = {}) {
   const stack = await startMailStack(t);
@@ -94,10 +94,10 @@ test('inbound: local users, aliases and groups get the message (trace headers ad
 test('EHLO advertises the extensions; AUTH is refused before TLS on submission; limits answer clearly', async (t) => {
   const { ports } = await setup(t);
   const ehlo = await dialogue(ports.submission, ['EHLO me', 'AUTH PLAIN AGFsaWNlQGV4YW1wbGUudGVzdABhbGljZSBwYXNzd29yZA==', 'MAIL FROM:<alice@example.test>', 'QUIT']);
-  for (const ext of ['PIPELINING', '8BITMIME', 'SMTPUTF8', 'ENHANCEDSTATUSCODES', 'DSN', 'STARTTLS', 'SIZE 2097152']) t.regex(ehlo, new RegExp(`250[- ]${ext}\\r\\n`));
+  for (const ext of ['PIPELINING', '8BITMIME', 'SMTPUTF8', 'ENHANCEDSTATUSCODES', 'DSN', 'STARTTLS', 'SIZE 8388608']) t.regex(ehlo, new RegExp(`250[- ]${ext}\\r\\n`));
   t.notRegex(ehlo, /250[- ]AUTH/, 'no AUTH offered before TLS');
   t.regex(ehlo, /\n5\d\d [^\n]*\r\n530 5\.7\.0 /, 'AUTH refused, then MAIL needs authentication');
-  const inbound = await dialogue(ports.smtp, ['EHLO me', 'MAIL FROM:<x@y.example>', ...Array.from({ length: 6 }, (_, i) => `RCPT TO:<team${i}@example.test>`), 'RSET', 'MAIL FROM:<x@y.example> SIZE=99999999', 'QUIT']);
+  const inbound = await dialogue(ports.smtp, ['EHLO me', 'MAIL FROM:<x@y.example>', ...Array.from({ length: 6 }, (_, i) => `RCPT TO:<team${i}@example.test>`), 'RSET', 'MAIL FROM:<x@y.example> SIZE=999999999', 'QUIT']);
   t.regex(inbound, /550 5\.1\.1 <team0@example\.test>/);
   t.regex(inbound, /552 5\.3\.4 [^\n]*size/i);
 });
@@ -173,5 +173,19 @@ test('a large message to a group reaches every member whole (buffers moved to a 
     const got = await inbox(stack, who);
     t.is(got.length, 1, who);
     t.true(got[0]!.mime.endsWith(big.toString('latin1')), `${who} got all ${big.length} bytes`);
+  }
+});
+
+test('a message with a 3 MiB attachment is delivered to a group (nested binaries move by transfer, not through the ring)', async (t) => {
+  const { stack, ports } = await setup(t);
+  const att = Buffer.alloc(3 * 1024 * 1024, 0x41).toString('base64').replace(/.{76}/g, '$&\r\n');
+  const big = Buffer.from(`From: x@y.example\r\nSubject: att\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee file\r\n--b\r\nContent-Type: application/octet-stream; name=f.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n${att}\r\n--b--\r\n`);
+  const tx = nodemailer.createTransport({ host: '127.0.0.1', port: ports.smtp, secure: false, ignoreTLS: true });
+  await tx.sendMail({ envelope: { from: 'x@y.example', to: ['team@example.test'] }, raw: big });
+  for (const who of ['alice@example.test', 'bob@example.test']) {
+    const a = stack.mailbox(who);
+    const [mid] = await inbox(stack, who).then((l) => l.map((m) => m.mid));
+    const data = await stack.sys.call(a, 'getAttachmentData', { mid: mid!, num: 0 });
+    t.is(data?.byteLength, 3 * 1024 * 1024, who);
   }
 });
