@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runImapLoadInChild, type ImapLoadOptions, type ImapLoadResult } from '../load/imap-load.js';
 import type { Row } from './common.js';
+import { freePort, hasCommand, waitPort } from '../load/peers.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_IMAP_ROUNDS ?? 3);
@@ -132,37 +133,8 @@ function startDoor(env: Record<string, string>): Promise<DoorChild> {
 
 // ---------------------------------------------------------------- Dovecot
 
-function has(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
-
-async function waitPort(port: number, ms = 15_000): Promise<void> {
-  const { connect } = await import('node:net');
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), r(true)));
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`port ${port} did not open`);
-}
-
 export async function startDovecot(dir: string, name: string, cache: boolean): Promise<{ port: number; stop: () => void } | null> {
-  if (!has('dovecot') || !has('doveadm') || spawnSync('sh', ['-c', 'test -x /usr/lib/dovecot/imap']).status !== 0) return null;
+  if (!hasCommand('dovecot') || !hasCommand('doveadm') || spawnSync('sh', ['-c', 'test -x /usr/lib/dovecot/imap']).status !== 0) return null;
   const port = await freePort();
   const base = join(dir, name);
   mkdirSync(join(base, 'run'), { recursive: true });

@@ -10,7 +10,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { DirectoryStore } from '../../storage/directory-store.js';
@@ -18,6 +18,7 @@ import { OutboundService } from '../../protocols/smtp/outbound/outbound-service.
 import { sendToHosts } from '../../protocols/smtp/outbound/smtp-client.js';
 import { dkimSign, makeDkimKey } from '../../protocols/smtp/outbound/dkim.js';
 import { quiet, type Row } from './common.js';
+import { freePort, hasCommand, waitPort } from '../load/peers.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const SESSIONS = 10;
@@ -28,32 +29,7 @@ function message(size: number): Buffer {
   return Buffer.from(head + line.repeat(Math.max(1, Math.ceil((size - head.length) / line.length))), 'latin1');
 }
 
-const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
-
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), r(true)));
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`port ${port} did not open`);
-}
-
-/** Messages per second through our client, SESSIONS loops in parallel, for SECONDS. */
+const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;/** Messages per second through our client, SESSIONS loops in parallel, for SECONDS. */
 async function clientRate(port: number, msg: Buffer): Promise<number> {
   const host = { name: 'sink.example', addresses: ['127.0.0.1'], port, tls: 'opportunistic' as const, rejectUnauthorized: false, auth: null };
   const opts = { heloName: 'mail.example.test', connectTimeoutMs: 10_000, greetingTimeoutMs: 10_000, socketTimeoutMs: 10_000 };
@@ -81,7 +57,7 @@ function sourceRate(port: number, size: number, count: number): number {
 }
 
 export async function run(): Promise<Row[]> {
-  if (!has('smtp-sink') || !has('smtp-source')) {
+  if (!hasCommand('smtp-sink') || !hasCommand('smtp-source')) {
     process.stderr.write('  outbound: smtp-sink / smtp-source not installed, skipped\n');
     return [];
   }

@@ -23,6 +23,7 @@ import { LocalDelivery } from '../../protocols/smtp/local-delivery.js';
 import { SmtpDoors } from '../../protocols/smtp/smtp-door.js';
 import { runLoadInChild as runLoad } from '../load/smtp-load.js';
 import { quiet, type Row } from './common.js';
+import { freePort, hasCommand, waitPort } from '../load/peers.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const MAILBOXES = 100;
@@ -33,39 +34,8 @@ function message(size: number, i = 0): Buffer {
   let body = '';
   while (head.length + body.length < size) body += line;
   return Buffer.from(head + body, 'latin1');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
-
-async function waitPort(port: number, ms = 10_000): Promise<void> {
-  const { connect } = await import('node:net');
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), r(true)));
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`port ${port} did not open`);
-}
-
-function has(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
-
-async function startSmtpSink(): Promise<{ port: number; stop: () => void } | null> {
-  if (!has('smtp-sink')) return null;
+}async function startSmtpSink(): Promise<{ port: number; stop: () => void } | null> {
+  if (!hasCommand('smtp-sink')) return null;
   const port = await freePort();
   const p = spawn('smtp-sink', ['-u', process.getuid?.() === 0 ? 'nobody' : String(process.env.USER ?? 'nobody'), '-m', '1000', `127.0.0.1:${port}`, '1024'], { stdio: 'ignore' });
   await waitPort(port);
@@ -73,7 +43,7 @@ async function startSmtpSink(): Promise<{ port: number; stop: () => void } | nul
 }
 
 async function startDovecotLmtp(dir: string): Promise<{ port: number; stop: () => void } | null> {
-  if (!has('dovecot') || spawnSync('sh', ['-c', 'test -x /usr/lib/dovecot/lmtp']).status !== 0) return null;
+  if (!hasCommand('dovecot') || spawnSync('sh', ['-c', 'test -x /usr/lib/dovecot/lmtp']).status !== 0) return null;
   const port = await freePort();
   const base = join(dir, 'dovecot');
   mkdirSync(join(base, 'run'), { recursive: true });

@@ -1,9 +1,7 @@
 import test from 'ava';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { tempDir } from '../helpers.js';
-import { freePortBase } from '../ports.js';
-import { runCli, spawnServer, testEnv, waitStarted } from './server-process.js';
+import { runCli, startedServer, testEnv } from './server-process.js';
 import { MailboxEnv } from '../../storage/mailbox-env.js';
 import { MailboxStore } from '../../storage/mailbox-store.js';
 import { guidToString } from '../../storage/guid.js';
@@ -26,12 +24,8 @@ const request = (who: string) =>
   `<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>${who}</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`;
 
 test('the real server: AutoDiscover names the mailbox by its own MailboxGuid and legacy DN; grants from the CLI open another mailbox', async (t) => {
-  const data = tempDir();
-  t.teardown(data.remove);
-  const base = await freePortBase();
-  const s = spawnServer(['--data', data.path, '--port-base', String(base), '--workers', '1'], env);
-  t.teardown(() => s.proc.kill('SIGKILL'));
-  await waitStarted(s);
+  const { data: dataPath, base, server: s } = await startedServer(t, env);
+  const data = { path: dataPath };
   const cli = async (...args: string[]) => {
     const r = await runCli(['--data', data.path, ...args], env);
     t.is(r.code, 0, r.stderr);

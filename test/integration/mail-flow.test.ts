@@ -5,9 +5,7 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { tempDir } from '../helpers.js';
-import { freePortBase } from '../ports.js';
-import { runCli, spawnServer, testEnv, waitStarted } from './server-process.js';
+import { runCli, startedServer, testEnv } from './server-process.js';
 
 const env = testEnv({ STOA_AUTH_SCRYPT_N: '1024', STOA_SERVER_HOSTNAME: 'mail.example.test' });
 
@@ -16,12 +14,8 @@ function python(script: string): Promise<string> {
 }
 
 test('smtplib delivers and submits, poplib reads the same bytes back (STLS and implicit TLS)', async (t) => {
-  const data = tempDir();
-  t.teardown(data.remove);
-  const base = await freePortBase();
-  const s = spawnServer(['--data', data.path, '--port-base', String(base), '--workers', '1'], env);
-  t.teardown(() => s.proc.kill('SIGKILL'));
-  await waitStarted(s);
+  const { data: dataPath, base } = await startedServer(t, env);
+  const data = { path: dataPath };
   for (const u of ['alice', 'bob']) t.is((await runCli(['--data', data.path, 'user', 'add', `${u}@mail.example.test`, '--password', `${u} password`], env)).code, 0);
   const out = await python(`
 import smtplib, poplib, ssl

@@ -1,9 +1,7 @@
 import test from 'ava';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../helpers.js';
-import { freePortBase } from '../ports.js';
-import { runCli, spawnServer, testEnv, waitStarted } from './server-process.js';
+import { runCli, startedServer, testEnv } from './server-process.js';
 import { allFixtures, thunderbird, webmail } from '../fixtures/mail/messages.js';
 
 const env = testEnv({ STOA_AUTH_SCRYPT_N: '1024', STOA_SERVER_HOSTNAME: 'mail.example.test' });
@@ -18,12 +16,8 @@ function mboxOf(messages: Buffer[]): Buffer {
 }
 
 test('mailbox import (mbox and .eml folder) and export through the running server, with a summary', async (t) => {
-  const data = tempDir();
-  t.teardown(data.remove);
-  const base = await freePortBase();
-  const s = spawnServer(['--data', data.path, '--port-base', String(base), '--workers', '1'], env);
-  t.teardown(() => s.proc.kill('SIGKILL'));
-  await waitStarted(s);
+  const { data: dataPath, base } = await startedServer(t, env);
+  const data = { path: dataPath };
   t.is((await runCli(['--data', data.path, 'user', 'add', 'alice@mail.example.test', '--password', 'secret password'], env)).code, 0);
 
   const fixtures = Object.values(allFixtures);

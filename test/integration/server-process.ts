@@ -57,3 +57,23 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = testEnv()): Prom
     proc.once('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/**
+ * A started server on a fresh data folder and port base, torn down with the test (SIGKILL and
+ * the folder removed). `cli` runs the admin CLI on the same data folder.
+ */
+export async function startedServer(
+  t: { teardown(fn: () => unknown): void },
+  env: NodeJS.ProcessEnv,
+  extraArgs: string[] = [],
+): Promise<{ data: string; base: number; server: ServerProcess; cli: (...args: string[]) => Promise<CliResult> }> {
+  const { tempDir } = await import('../helpers.js');
+  const { freePortBase } = await import('../ports.js');
+  const dir = tempDir();
+  t.teardown(dir.remove);
+  const base = await freePortBase();
+  const server = spawnServer(['--data', dir.path, '--port-base', String(base), '--workers', '1', ...extraArgs], env);
+  t.teardown(() => server.proc.kill('SIGKILL'));
+  await waitStarted(server);
+  return { data: dir.path, base, server, cli: (...args: string[]) => runCli(['--data', dir.path, ...args], env) };
+}
