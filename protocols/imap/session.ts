@@ -11,6 +11,7 @@
  * The selected mailbox is kept current by the mailbox actor's events: an event marks the view
  * dirty, and the next command that touches the mailbox (or IDLE at once) asks what changed.
  */
+import { endGracefully, upgradeToTls, whenDrained } from '../shared/socket-io.js';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
@@ -257,17 +258,7 @@ export class ImapSession implements CommandContext {
   }
 
   private drained(): Promise<void> {
-    const sock = this.socket;
-    if (!sock.writableNeedDrain || sock.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        sock.off('drain', done);
-        sock.off('close', done);
-        resolve();
-      };
-      sock.on('drain', done);
-      sock.on('close', done);
-    });
+    return whenDrained(this.socket);
   }
 
   private async pace(): Promise<void> {
@@ -290,9 +281,7 @@ export class ImapSession implements CommandContext {
   private goodbye(): void {
     this.ending = true;
     this.uncork();
-    const sock = this.socket;
-    sock.end();
-    setTimeout(() => sock.destroy(), GOODBYE_LINGER_MS).unref();
+    endGracefully(this.socket, GOODBYE_LINGER_MS);
   }
 
   // ---------------------------------------------------------------- lines inside a command
@@ -381,25 +370,19 @@ export class ImapSession implements CommandContext {
     const dropped = this.rx.discard();
     if (dropped > 0) this.log.info({ remote: this.remote, bytes: dropped }, 'IMAP: input pipelined after STARTTLS discarded');
     this.uncork();
-    return new Promise<void>((resolve) => {
-      raw.write(okLine, (e) => {
-        resolve();
-        if ((e !== undefined && e !== null) || raw.destroyed || ctx === null) return;
-        raw.off('close', this.onClose);
-        raw.off('error', this.onError);
-        raw.on('error', () => undefined);
-        const secure = new TLSSocket(raw, { isServer: true, secureContext: ctx });
-        const timer = setTimeout(() => secure.destroy(), this.door.limits.tlsHandshakeMs);
+    if (ctx === null) return new Promise((resolve) => raw.write(okLine, () => resolve()));
+    return upgradeToTls(raw, okLine, ctx, this.door.limits.tlsHandshakeMs, {
+      onClose: this.onClose,
+      onError: this.onError,
+      wrapped: (secure) => {
         this.socket = secure;
         secure.on('error', this.onError);
         secure.once('close', this.onClose);
-        secure.once('close', () => clearTimeout(timer));
-        secure.once('secure', () => {
-          clearTimeout(timer);
-          this.tls = true;
-          this.listen(secure);
-        });
-      });
+      },
+      secured: (secure) => {
+        this.tls = true;
+        this.listen(secure);
+      },
     });
   }
 }

@@ -12,6 +12,7 @@
  * STLS: the "+OK" is flushed, everything the client pipelined behind STLS is dropped, and the
  * same TCP connection continues under TLS from a fresh AUTHORIZATION state (RFC 2595 §4).
  */
+import { endGracefully, upgradeToTls, whenDrained } from '../shared/socket-io.js';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
@@ -222,17 +223,7 @@ export class Pop3Session implements CommandContext {
 
   /** Resolves once the socket's buffer has room again (or it is gone). */
   private drained(): Promise<void> {
-    const sock = this.socket;
-    if (!sock.writableNeedDrain || sock.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        sock.off('drain', done);
-        sock.off('close', done);
-        resolve();
-      };
-      sock.on('drain', done);
-      sock.on('close', done);
-    });
+    return whenDrained(this.socket);
   }
 
   private put(b: Buffer): void {
@@ -310,9 +301,7 @@ export class Pop3Session implements CommandContext {
   private goodbye(): void {
     this.ending = true;
     this.uncork();
-    const sock = this.socket;
-    sock.end();
-    setTimeout(() => sock.destroy(), GOODBYE_LINGER_MS).unref();
+    endGracefully(this.socket, GOODBYE_LINGER_MS);
   }
 
   // ---------------------------------------------------------------- STLS
@@ -324,28 +313,19 @@ export class Pop3Session implements CommandContext {
     const dropped = this.rx.discard();
     if (dropped > 0) this.log.info({ remote: this.remote, bytes: dropped }, 'POP3: input pipelined after STLS discarded');
     this.uncork();
-    return new Promise<void>((resolve) => {
-      // The handshake starts once "+OK" has left: bytes queued before the wrap go out in clear.
-      raw.write(okLine, (e) => {
-        resolve();
-        if (e !== undefined && e !== null) return;
-        if (raw.destroyed) return;
-        raw.off('close', this.onClose);
-        raw.off('error', this.onError);
-        raw.on('error', () => undefined); // the TLS socket reports; the raw one must not crash the process
-        const secure = new TLSSocket(raw, { isServer: true, secureContext: this.door.secureContext });
-        const timer = setTimeout(() => secure.destroy(), this.door.limits.tlsHandshakeMs);
+    return upgradeToTls(raw, okLine, this.door.secureContext, this.door.limits.tlsHandshakeMs, {
+      onClose: this.onClose,
+      onError: this.onError,
+      wrapped: (secure) => {
         this.socket = secure;
         this.watch(secure);
-        secure.once('close', () => clearTimeout(timer));
-        secure.once('secure', () => {
-          clearTimeout(timer);
-          this.tls = true;
-          // RFC 2595 §4: what was learnt before TLS (the USER name) is forgotten.
-          this.state = { kind: 'authorization', user: null };
-          this.listen(secure);
-        });
-      });
+      },
+      secured: (secure) => {
+        this.tls = true;
+        // RFC 2595 §4: what was learnt before TLS (the USER name) is forgotten.
+        this.state = { kind: 'authorization', user: null };
+        this.listen(secure);
+      },
     });
   }
 }
