@@ -90,6 +90,8 @@ export const SCHEMA = {
     scrypt_p: int(1, 1, 16, 'scrypt parallelism p.'),
     cache_seconds: int(300, 0, 86_400, 'How long a successful password check is remembered (clients send Basic credentials on every request); 0 = never.'),
     store_nt_hash: bool(true, "Also store each password's NT hash, so NTLM for Outlook Anywhere can be offered later."),
+    failures_per_address: int(10, 1, 1_000_000, 'Failed SMTP AUTH and POP3 logins from one client address within auth.failure_window_seconds, after which that address is refused until the window ends (HTTP has http.auth_failure_limit; IMAP its own limit).'),
+    failure_window_seconds: int(300, 1, 86_400, 'The window of auth.failures_per_address, seconds from the first failure.'),
     plaintext_without_tls: bool(false, 'Accept passwords on connections without TLS (SMTP submission AUTH, POP3 USER/PASS and AUTH, IMAP LOGIN). Off: those commands are refused and not offered until STARTTLS / STLS (RFC 8314).'),
   },
   smtp: {

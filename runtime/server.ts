@@ -30,6 +30,7 @@ import { LocalDelivery } from '../protocols/smtp/local-delivery.js';
 import { SmtpDoors } from '../protocols/smtp/smtp-door.js';
 import { makePop3Door } from '../protocols/pop3/pop3-door.js';
 import { makeImapDoor } from '../protocols/imap/imap-door.js';
+import { FailureThrottle } from '../protocols/shared/failure-throttle.js';
 import { OutboundService } from '../protocols/smtp/outbound/outbound-service.js';
 import type { Smarthost, TlsMode } from '../protocols/smtp/outbound/route.js';
 import { actorError } from './errors.js';
@@ -153,6 +154,8 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
   }
   const transfers = new MailboxTransfers({ system, dir, pool, hostname, log });
   const delivery = new LocalDelivery({ system, pool, dir });
+  /** Failed SMTP AUTH and POP3 logins per client address, across connections. */
+  const mailThrottle = new FailureThrottle(config.auth.failures_per_address, config.auth.failure_window_seconds * 1000);
   const outbound = new OutboundService({
     dataDir,
     dir,
@@ -188,6 +191,7 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
       socketTimeoutMs: config.smtp.idle_timeout_seconds * 1000,
     },
     allowPlaintextAuth: config.auth.plaintext_without_tls,
+    throttle: mailThrottle,
   });
 
   const health = async () => {
@@ -228,6 +232,7 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
         tls,
         allowPlaintextAuth: config.auth.plaintext_without_tls,
         limits: { idleMs: config.pop3.idle_timeout_seconds * 1000 },
+        throttle: mailThrottle,
       }),
       dir,
       auth,

@@ -18,7 +18,7 @@ import { hash, randomBytes } from 'node:crypto';
 import type { AuthResult } from '../../runtime/auth.js';
 import type { UserRecord } from '../../storage/directory-store.js';
 import { header, sendText, type HttpRequest, type HttpResponse } from './exchange.js';
-import type { FailureThrottle } from './throttle.js';
+import type { FailureThrottle } from '../shared/failure-throttle.js';
 
 export interface Credentials {
   login: string;

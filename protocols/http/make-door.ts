@@ -10,7 +10,7 @@ import { renderPrometheus, type Sample } from '../../runtime/metrics.js';
 import type { DirectoryStore } from '../../storage/directory-store.js';
 import { HttpDoor } from './door.js';
 import { HttpAuth } from './http-auth.js';
-import { FailureThrottle } from './throttle.js';
+import { FailureThrottle } from '../shared/failure-throttle.js';
 import { DoorMetrics } from './door-metrics.js';
 import { parseAllowList } from './address-allow.js';
 import { coreRoutes } from './core-routes.js';

@@ -38,6 +38,8 @@ export const replies = {
   tlsFirst: () => err('AUTH', 'TLS first: use STLS, plaintext authentication is disabled on this connection'),
   badCredentials: () => err('AUTH', 'invalid user name or password'),
   tooManyFailures: () => err('AUTH', 'invalid user name or password; too many failures, closing connection', 'close'),
+  /** RFC 2449 [LOGIN-DELAY]: too many failed logins from this address lately. */
+  loginDelay: () => err('LOGIN-DELAY', 'too many failed logins from your address; try again later', 'close'),
   notAuthorized: (who: string) => err('AUTH', `not authorized to open the mailbox of ${who.slice(0, 100)}`),
   authUnavailable: () => err('SYS/TEMP', 'authentication is temporarily unavailable, try again later'),
   noMailbox: () => err('SYS/PERM', 'no mailbox for this account'),

@@ -8,6 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import { createSecureContext, type TLSSocket } from 'node:tls';
+import type { FailureThrottle } from '../shared/failure-throttle.js';
 import type { Logger } from 'pino';
 import type { ActorSystem } from '../../runtime/actor-system.js';
 import type { Authenticator } from '../../runtime/auth.js';
@@ -36,6 +37,8 @@ export interface Pop3DoorContext {
   limits?: Partial<Pop3Limits>;
   /** Size cache entries (default SIZE_CACHE_ENTRIES; 0 turns the cache off). */
   sizeCacheEntries?: number;
+  /** Failed logins per client address across connections (shared with SMTP). */
+  throttle?: FailureThrottle;
 }
 
 export type Pop3Door = ((socket: Socket | TLSSocket) => void) & {
@@ -55,6 +58,7 @@ export function makePop3Door(ctx: Pop3DoorContext): Pop3Door {
     secureContext: createSecureContext({ cert: ctx.tls.cert, key: ctx.tls.key }),
     sizes,
     openMailbox: (address) => openActorMailbox(ctx.system, ctx.dir, ctx.hostname, address),
+    ...(ctx.throttle !== undefined ? { throttle: ctx.throttle } : {}),
   };
   let nextId = 1;
   let open = 0;

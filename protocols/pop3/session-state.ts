@@ -3,6 +3,7 @@
  * union: the USER name exists only while authorizing, the maildrop only in a transaction.
  * Also what command handlers see of the session and the door (`CommandContext`).
  */
+import type { FailureThrottle } from '../shared/failure-throttle.js';
 import type { Logger } from 'pino';
 import type { SecureContext } from 'node:tls';
 import type { Authenticator } from '../../runtime/auth.js';
@@ -37,6 +38,8 @@ export interface DoorDeps {
   secureContext: SecureContext;
   sizes: SizeCache;
   openMailbox(address: string): Promise<MailboxAccess>;
+  /** Failed logins per client address across connections (shared with SMTP). */
+  throttle?: FailureThrottle;
 }
 
 export interface CommandContext {

@@ -22,6 +22,7 @@ import type { Authenticator } from '../../runtime/auth.js';
 import type { DirectoryStore, UserRecord } from '../../storage/directory-store.js';
 import { isOk, LocalDelivery, newMessageId, reply, resolveRecipient, traceHeaders, type Reply } from './local-delivery.js';
 import { addMissingHeaders } from './submission-headers.js';
+import type { FailureThrottle } from '../shared/failure-throttle.js';
 
 /** What the outbound queue takes (mail for other domains). */
 export interface OutboundQueue {
@@ -57,6 +58,8 @@ export interface SmtpDoorContext {
   limits: SmtpLimits;
   /** AUTH without TLS (off by default: RFC 8314). */
   allowPlaintextAuth: boolean;
+  /** Failed AUTH per client address across connections (shared with POP3). */
+  throttle?: FailureThrottle;
 }
 
 export type SmtpMode = 'inbound' | 'submission' | 'submissions' | 'lmtp';
@@ -188,7 +191,10 @@ export class SmtpDoors {
       },
       onAuth: (auth, session, cb) => {
         const key = session.id;
+        const ip = session.remoteAddress;
+        if (ctx.throttle !== undefined && ctx.throttle.blockedFor(ip) > 0) return cb(smtpError(reply(421, '4.7.0', 'too many failed logins from your address, try again later')));
         const fail = () => {
+          ctx.throttle?.fail(ip);
           const n = (this.authFailures.get(key) ?? 0) + 1;
           this.authFailures.set(key, n);
           cb(smtpError(n >= ctx.limits.maxAuthFailures ? reply(421, '4.7.0', 'too many failed logins') : reply(535, '5.7.8', 'authentication credentials invalid')));

@@ -10,9 +10,16 @@ import { Maildrop } from '../maildrop.js';
 import type { CommandContext } from '../session-state.js';
 import type { UserRecord } from '../../../storage/directory-store.js';
 
+/** The client's address without its port (`remote` is "address:port"): what throttling counts. */
+const clientAddress = (s: CommandContext) => s.remote.replace(/:\d+$/, '');
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function login(s: CommandContext, name: string, password: string, authzid: string): Promise<Reply> {
+  if (s.door.throttle !== undefined && s.door.throttle.blockedFor(clientAddress(s)) > 0) {
+    s.log.info({ remote: s.remote }, 'POP3 login refused: too many failures from this address');
+    return replies.loginDelay();
+  }
   const r = await s.door.auth.verify(name, password);
   if (r.result === 'temporarily-unavailable') return replies.authUnavailable();
   if (r.result === 'bad-credentials') return failed(s, name, 'bad credentials', replies.badCredentials());
@@ -39,6 +46,7 @@ export async function login(s: CommandContext, name: string, password: string, a
 
 async function failed(s: CommandContext, name: string, why: string, reply: Reply): Promise<Reply> {
   s.authFailures++;
+  s.door.throttle?.fail(clientAddress(s));
   s.log.info({ login: name.slice(0, 320), remote: s.remote, failures: s.authFailures, why }, 'POP3 login failed');
   const l = s.door.limits;
   await sleep(l.failedLoginDelayMs * 2 ** Math.min(s.authFailures - 1, 2));

@@ -5,7 +5,7 @@ import { classifyRequestStart, requestStartAt } from '../../../protocols/http/re
 import { ChunkedDecoder } from '../../../protocols/http/chunked.js';
 import { findHeadEnd, parseHead } from '../../../protocols/http/own-http.js';
 import { parseBasic } from '../../../protocols/http/http-auth.js';
-import { FailureThrottle } from '../../../protocols/http/throttle.js';
+import { FailureThrottle } from '../../../protocols/shared/failure-throttle.js';
 import { Router, type Route } from '../../../protocols/http/router.js';
 import { allowed, parseAllowList, plainAddress } from '../../../protocols/http/address-allow.js';
 

@@ -45,7 +45,7 @@ export interface Pop3Fixture {
   deliver(mime: Buffer): Promise<number>;
 }
 
-export async function startPop3(t: { teardown(fn: () => unknown): void }, opts: Partial<Pick<Pop3DoorContext, 'allowPlaintextAuth' | 'limits' | 'sizeCacheEntries'>> = {}): Promise<Pop3Fixture> {
+export async function startPop3(t: { teardown(fn: () => unknown): void }, opts: Partial<Pick<Pop3DoorContext, 'allowPlaintextAuth' | 'limits' | 'sizeCacheEntries' | 'throttle'>> = {}): Promise<Pop3Fixture> {
   const d = tempDir('stoa-pop3-');
   const system = await startTestSystem(1, { kinds: ACTOR_KINDS, settings: { partitions: [join(d.path, 'p')] } });
   const dir = DirectoryStore.open(join(d.path, 'directory'));
@@ -67,6 +67,7 @@ export async function startPop3(t: { teardown(fn: () => unknown): void }, opts: 
     allowPlaintextAuth: opts.allowPlaintextAuth ?? false,
     limits: { failedLoginDelayMs: 10, ...opts.limits },
     sizeCacheEntries: opts.sizeCacheEntries,
+    ...(opts.throttle !== undefined ? { throttle: opts.throttle } : {}),
   });
   const serverSockets: (Socket | TLSSocket)[] = [];
   const take = (s: Socket | TLSSocket) => {

@@ -177,6 +177,19 @@ test('failed logins wait (longer each time) and the last allowed one closes the 
   d.close();
 });
 
+test('failures from one address across connections: [LOGIN-DELAY] until the window ends, even with the right password', async (t) => {
+  const { FailureThrottle } = await import('../../../protocols/shared/failure-throttle.js');
+  const fx = await startPop3(t, { allowPlaintextAuth: true, limits: { failedLoginDelayMs: 1 }, throttle: new FailureThrottle(2, 60_000) });
+  for (let i = 0; i < 2; i++) {
+    const c = await LineClient.connect(fx.port);
+    t.is(await c.login(USER, 'wrong'), '-ERR [AUTH] invalid user name or password');
+    c.close();
+  }
+  const d = await LineClient.connect(fx.port);
+  t.is(await d.login(), '-ERR [LOGIN-DELAY] too many failed logins from your address; try again later');
+  await d.ended();
+});
+
 test('before TLS on the plain port: no USER / SASL in CAPA, credentials refused; after STLS they work', async (t) => {
   const fx = await startPop3(t);
   const c = await LineClient.connect(fx.port);

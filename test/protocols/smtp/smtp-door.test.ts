@@ -189,3 +189,16 @@ test('a message with a 3 MiB attachment is delivered to a group (nested binaries
     t.is(data?.byteLength, 3 * 1024 * 1024, who);
   }
 });
+
+test('failed AUTH from one address across connections: 421 until the window ends, even with the right password', async (t) => {
+  const { FailureThrottle } = await import('../../../protocols/shared/failure-throttle.js');
+  const { ports } = await setup(t, { throttle: new FailureThrottle(2, 60_000) });
+  const send = (pass: string) =>
+    nodemailer
+      .createTransport({ host: '127.0.0.1', port: ports.submissions, secure: true, tls: { rejectUnauthorized: false }, auth: { user: 'alice@example.test', pass } })
+      .sendMail({ envelope: { from: 'alice@example.test', to: ['bob@example.test'] }, raw: 'Subject: x\r\n\r\nx\r\n' })
+      .then(() => '250', (e: { response?: string }) => e.response ?? String(e));
+  t.regex(await send('wrong'), /^535 5\.7\.8/);
+  t.regex(await send('wrong again'), /^535 5\.7\.8/);
+  t.regex(await send('alice password'), /^421 4\.7\.0 too many failed logins from your address/);
+});

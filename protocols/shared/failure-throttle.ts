@@ -1,6 +1,7 @@
 /**
  * Failed logins per client address in a fixed window: after `limit` failures within `windowMs`
- * of the first, the address is refused (429) until the window ends, even with a right password,
+ * of the first, the address is refused (HTTP 429, SMTP 421, POP3 -ERR [LOGIN-DELAY]... each door
+ * in its words) until the window ends, even with a right password,
  * so guessing costs the guesser time and the server no scrypt. Memory is bounded: past
  * MAX_TRACKED addresses the oldest entry is dropped.
  */
