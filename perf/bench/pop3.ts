@@ -14,15 +14,16 @@
  * system (mailbox actors on LMDB, default worker count), directory, authenticator and CPU pool,
  * 16 users with 10 messages each; the bare server in another child; the clients here.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer as createTcpServer, connect as tcpConnect, type Socket } from 'node:net';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { Histogram } from '../../runtime/histogram.js';
 import { openLoopPaired, saturate, type Row } from './common.js';
+import { freePort, hasCommand, waitPort } from '../load/peers.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROLE = process.env.STOA_BENCH_POP3_ROLE;
@@ -187,6 +188,87 @@ async function session(port: number, tls: boolean): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------- Dovecot
+
+/**
+ * Dovecot's POP3 on Maildir holding the same messages, users in a passwd-file with SHA512-CRYPT
+ * hashes and its auth cache on, login and pop3 processes reused (its fast configuration), plain
+ * TCP. Null when dovecot-pop3d is not installed.
+ */
+async function startDovecotPop3(dir: string): Promise<{ port: number; stop: () => void } | null> {
+  if (!hasCommand('dovecot') || !hasCommand('doveadm') || spawnSync('sh', ['-c', 'test -x /usr/lib/dovecot/pop3']).status !== 0) return null;
+  const port = await freePort();
+  const base = join(dir, 'dovecot-pop3');
+  for (const d of ['run', 'state']) mkdirSync(join(base, d), { recursive: true });
+  mkdirSync(join(base, 'mail'), { recursive: true, mode: 0o777 });
+  chmodSync(base, 0o755);
+  chmodSync(join(base, 'mail'), 0o777);
+  const hash = spawnSync('doveadm', ['pw', '-s', 'SHA512-CRYPT', '-p', PASSWORD], { encoding: 'utf8' }).stdout.trim();
+  const users = Array.from({ length: USERS }, (_, i) => userOf(i));
+  writeFileSync(join(base, 'passwd'), users.map((u) => `${u}:${hash}`).join('\n') + '\n', { mode: 0o644 });
+  for (const u of users) {
+    const md = join(base, 'mail', u.split('@')[0]!);
+    for (const sub of ['new', 'cur', 'tmp']) mkdirSync(join(md, sub), { recursive: true, mode: 0o777 });
+    for (let n = 0; n < MESSAGES; n++) writeFileSync(join(md, 'cur', `${1_700_000_000 + n}.M${n}P1.bench:2,S`), message(n), { mode: 0o666 });
+    spawnSync('chown', ['-R', '65534:65534', md]);
+  }
+  const conf = join(base, 'dovecot.conf');
+  writeFileSync(
+    conf,
+    `base_dir = ${base}/run
+state_dir = ${base}/state
+log_path = ${base}/dovecot.log
+info_log_path = /dev/null
+protocols = pop3
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+default_internal_user = root
+default_login_user = nobody
+default_internal_group = root
+default_process_limit = 1000
+default_client_limit = 20000
+mail_location = maildir:${base}/mail/%n
+mail_fsync = always
+pop3_uidl_format = %08Xu%08Xv
+auth_cache_size = 10M
+auth_cache_ttl = 1 hour
+passdb {
+  driver = passwd-file
+  args = scheme=SHA512-CRYPT ${base}/passwd
+}
+userdb {
+  driver = static
+  args = uid=65534 gid=65534 home=${base}/mail/%n
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = ${port}
+  }
+  service_count = 0
+  process_min_avail = 2
+}
+service pop3 {
+  service_count = 0
+  process_limit = 100
+  client_limit = 100
+}
+service anvil {
+  chroot =
+}
+`,
+  );
+  const p = spawn('dovecot', ['-F', '-c', conf], { stdio: 'ignore' });
+  try {
+    await waitPort(port);
+  } catch {
+    p.kill('SIGKILL');
+    return null;
+  }
+  return { port, stop: () => p.kill('SIGKILL') };
+}
+
 // ---------------------------------------------------------------- the run
 
 interface Child {
@@ -235,6 +317,7 @@ export async function run(): Promise<Row[]> {
   const { loadConfig } = await import('../../runtime/config.js');
   const { loadTlsIdentity } = await import('../../protocols/shared/tls.js');
   const data = mkdtempSync(join(tmpdir(), 'stoa-bench-pop3-tls-'));
+  chmodSync(data, 0o755); // Dovecot reads its mail as an unprivileged user
   const children: Child[] = [];
   try {
     const tls = await loadTlsIdentity(loadConfig({ data }, {}, data).config, 'localhost');
@@ -264,6 +347,27 @@ export async function run(): Promise<Row[]> {
         baseline: { name: `bare node ${transport} canned dialogue`, value: b },
         ratio: d / b,
       });
+    }
+    // Dovecot's POP3 on the same messages, plain TCP on both sides, in alternating slices.
+    const dovecot = await startDovecotPop3(data);
+    if (dovecot !== null) {
+      try {
+        await session(dovecot.port, false); // throws (and the row is skipped) when Dovecot cannot serve
+        await saturate(CLIENTS, 1, () => session(dovecot.port, false));
+        const { a: d, b: dv } = await saturatePaired(CLIENTS, SECONDS, () => session(warm.tcpPort, false), () => session(dovecot.port, false));
+        rows.push({
+          bench: 'pop3 door over TCP: login + STAT + UIDL + 10 RETR of 4 KiB + QUIT',
+          metric: `sessions/s at saturation, ${CLIENTS} clients (warm auth caches on both)`,
+          value: d,
+          unit: 'sessions/s',
+          baseline: { name: 'Dovecot 2.3 POP3 (Maildir, SHA512-CRYPT, auth cache, processes reused)', value: dv },
+          ratio: d / dv,
+        });
+      } catch (err) {
+        process.stderr.write(`  pop3 bench: Dovecot comparison skipped: ${(err as Error).message}\n`);
+      } finally {
+        dovecot.stop();
+      }
     }
     const cs = await saturate(4, SECONDS, () => session(cold.tlsPort, true));
     const bs = rows[0]!.baseline!.value;
