@@ -20,7 +20,8 @@ const missing = slapdMissing();
 if (missing !== null) console.warn(`# ${missing}`);
 const ltest = missing === null ? test.serial : test.serial.skip;
 
-const env = testEnv({ STOA_AUTH_SCRYPT_N: '1024', STOA_SERVER_HOSTNAME: 'mail.example.test' });
+// These tests make many failed logins on purpose from one address: the per-address throttle is raised.
+const env = testEnv({ STOA_AUTH_SCRYPT_N: '1024', STOA_SERVER_HOSTNAME: 'mail.example.test', STOA_AUTH_FAILURES_PER_ADDRESS: '100000', STOA_HTTP_AUTH_FAILURE_LIMIT: '100000' });
 /** Extra users beyond the fixture's: more than two pages of 5. */
 const PAGES = 12;
 
