@@ -63,6 +63,8 @@ test(`a ${MESSAGES.toLocaleString('en-US')}-message folder sorted on an unindexe
   t.log(`build ${buildMs.toFixed(0)} ms; the other mailbox answered ${lat.count} times, max ${lat.max.toFixed(1)} ms, p99 ${lat.percentile(0.99).toFixed(1)} ms`);
   t.true(buildMs > 200, 'the build is long enough for slicing to matter');
   t.true(lat.count > 20, 'the other mailbox was served during the build');
-  // ~10 ms is the target; CI machines are shared and noisy, so the bound leaves room.
-  t.true(lat.max < 60, `max delay ${lat.max.toFixed(1)} ms`);
+  // ~10 ms is the target; CI machines are shared and noisy, so the bound leaves room. An unsliced
+  // build would stall the other mailbox for the whole build (more than 200 ms): half of it or
+  // 100 ms, whichever is less, still tells the two apart.
+  t.true(lat.max < Math.min(100, buildMs / 2), `max delay ${lat.max.toFixed(1)} ms (build ${buildMs.toFixed(0)} ms)`);
 });
