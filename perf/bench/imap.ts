@@ -15,15 +15,15 @@
  * Maildir with mail_fsync = always (our writes are acknowledged after the flush too). Skipped
  * when Dovecot is not installed (`apt-get install dovecot-imapd`).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runImapLoadInChild, type ImapLoadOptions, type ImapLoadResult } from '../load/imap-load.js';
 import type { Row } from './common.js';
-import { freePort, hasCommand, waitPort } from '../load/peers.js';
+import { startDovecot } from '../load/dovecot.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_IMAP_ROUNDS ?? 3);
@@ -131,78 +131,6 @@ function startDoor(env: Record<string, string>): Promise<DoorChild> {
   });
 }
 
-// ---------------------------------------------------------------- Dovecot
-
-export async function startDovecot(dir: string, name: string, cache: boolean): Promise<{ port: number; stop: () => void } | null> {
-  if (!hasCommand('dovecot') || !hasCommand('doveadm') || spawnSync('sh', ['-c', 'test -x /usr/lib/dovecot/imap']).status !== 0) return null;
-  const port = await freePort();
-  const base = join(dir, name);
-  mkdirSync(join(base, 'run'), { recursive: true });
-  mkdirSync(join(base, 'state'), { recursive: true });
-  mkdirSync(join(base, 'mail'), { recursive: true, mode: 0o777 });
-  chmodSync(join(base, 'mail'), 0o777);
-  const hash = spawnSync('doveadm', ['pw', '-s', 'SHA512-CRYPT', '-p', PASSWORD], { encoding: 'utf8' }).stdout.trim();
-  writeFileSync(join(base, 'passwd'), users.map((u) => `${u}:${hash}`).join('\n') + '\n', { mode: 0o644 });
-  const conf = join(base, 'dovecot.conf');
-  writeFileSync(
-    conf,
-    `base_dir = ${base}/run
-state_dir = ${base}/state
-log_path = ${base}/dovecot.log
-info_log_path = /dev/null
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-default_internal_user = root
-default_login_user = nobody
-default_internal_group = root
-default_process_limit = 1000
-default_client_limit = 20000
-mail_location = maildir:${base}/mail/%n
-mail_fsync = always
-auth_cache_size = ${cache ? '10M' : '0'}
-auth_cache_ttl = 1 hour
-passdb {
-  driver = passwd-file
-  args = scheme=SHA512-CRYPT ${base}/passwd
-}
-userdb {
-  driver = static
-  args = uid=65534 gid=65534 home=${base}/mail/%n
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = ${port}
-  }
-  inet_listener imaps {
-    port = 0
-  }
-  service_count = 0
-  process_min_avail = 2
-  chroot =
-}
-service imap {
-  # Process reuse (all users share uid 65534 here): no fork per session.
-  service_count = 1000
-  process_min_avail = 4
-}
-service anvil {
-  chroot =
-}
-`,
-  );
-  const p: ChildProcess = spawn('dovecot', ['-F', '-c', conf], { stdio: 'ignore' });
-  try {
-    await waitPort(port);
-  } catch {
-    p.kill('SIGKILL');
-    return null;
-  }
-  return { port, stop: () => p.kill('SIGKILL') };
-}
-
 // ---------------------------------------------------------------- the run
 
 export async function run(): Promise<Row[]> {
@@ -218,9 +146,9 @@ export async function run(): Promise<Row[]> {
     stops.push(() => warm.proc.kill('SIGKILL'));
     const cold = await startDoor({ ...env, STOA_BENCH_CACHE_SECONDS: '0' });
     stops.push(() => cold.proc.kill('SIGKILL'));
-    const dovecot = await startDovecot(data, 'dovecot-warm', true);
+    const dovecot = await startDovecot({ dir: data, name: 'dovecot-warm', protocol: 'imap', users, password: PASSWORD });
     if (dovecot !== null) stops.push(dovecot.stop);
-    const dovecotCold = await startDovecot(data, 'dovecot-cold', false);
+    const dovecotCold = await startDovecot({ dir: data, name: 'dovecot-cold', protocol: 'imap', users, password: PASSWORD, authCache: false });
     if (dovecotCold !== null) stops.push(dovecotCold.stop);
 
     const base: Omit<ImapLoadOptions, 'port' | 'mode'> = { users, password: PASSWORD, clients: CLIENTS, seconds: SECONDS, messages: MESSAGES };

@@ -23,7 +23,7 @@ import { createServer as createTcpServer, connect as tcpConnect, type Socket } f
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { Histogram } from '../../runtime/histogram.js';
 import { openLoopPaired, saturate, type Row } from './common.js';
-import { freePort, hasCommand, waitPort } from '../load/peers.js';
+import { startDovecot } from '../load/dovecot.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROLE = process.env.STOA_BENCH_POP3_ROLE;
@@ -190,83 +190,18 @@ async function session(port: number, tls: boolean): Promise<void> {
 
 // ---------------------------------------------------------------- Dovecot
 
-/**
- * Dovecot's POP3 on Maildir holding the same messages, users in a passwd-file with SHA512-CRYPT
- * hashes and its auth cache on, login and pop3 processes reused (its fast configuration), plain
- * TCP. Null when dovecot-pop3d is not installed.
- */
+/** Dovecot's POP3 (perf/load/dovecot.ts) on Maildirs holding the same messages as the door's mailboxes. */
 async function startDovecotPop3(dir: string): Promise<{ port: number; stop: () => void } | null> {
-  if (!hasCommand('dovecot') || !hasCommand('doveadm') || spawnSync('sh', ['-c', 'test -x /usr/lib/dovecot/pop3']).status !== 0) return null;
-  const port = await freePort();
-  const base = join(dir, 'dovecot-pop3');
-  for (const d of ['run', 'state']) mkdirSync(join(base, d), { recursive: true });
-  mkdirSync(join(base, 'mail'), { recursive: true, mode: 0o777 });
-  chmodSync(base, 0o755);
-  chmodSync(join(base, 'mail'), 0o777);
-  const hash = spawnSync('doveadm', ['pw', '-s', 'SHA512-CRYPT', '-p', PASSWORD], { encoding: 'utf8' }).stdout.trim();
   const users = Array.from({ length: USERS }, (_, i) => userOf(i));
-  writeFileSync(join(base, 'passwd'), users.map((u) => `${u}:${hash}`).join('\n') + '\n', { mode: 0o644 });
+  const d = await startDovecot({ dir, name: 'dovecot-pop3', protocol: 'pop3', users, password: PASSWORD });
+  if (d === null) return null;
   for (const u of users) {
-    const md = join(base, 'mail', u.split('@')[0]!);
+    const md = join(d.mailRoot, u.split('@')[0]!);
     for (const sub of ['new', 'cur', 'tmp']) mkdirSync(join(md, sub), { recursive: true, mode: 0o777 });
     for (let n = 0; n < MESSAGES; n++) writeFileSync(join(md, 'cur', `${1_700_000_000 + n}.M${n}P1.bench:2,S`), message(n), { mode: 0o666 });
     spawnSync('chown', ['-R', '65534:65534', md]);
   }
-  const conf = join(base, 'dovecot.conf');
-  writeFileSync(
-    conf,
-    `base_dir = ${base}/run
-state_dir = ${base}/state
-log_path = ${base}/dovecot.log
-info_log_path = /dev/null
-protocols = pop3
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-default_internal_user = root
-default_login_user = nobody
-default_internal_group = root
-default_process_limit = 1000
-default_client_limit = 20000
-mail_location = maildir:${base}/mail/%n
-mail_fsync = always
-pop3_uidl_format = %08Xu%08Xv
-auth_cache_size = 10M
-auth_cache_ttl = 1 hour
-passdb {
-  driver = passwd-file
-  args = scheme=SHA512-CRYPT ${base}/passwd
-}
-userdb {
-  driver = static
-  args = uid=65534 gid=65534 home=${base}/mail/%n
-}
-service pop3-login {
-  inet_listener pop3 {
-    address = 127.0.0.1
-    port = ${port}
-  }
-  service_count = 0
-  process_min_avail = 2
-}
-service pop3 {
-  service_count = 0
-  process_limit = 100
-  client_limit = 100
-}
-service anvil {
-  chroot =
-}
-`,
-  );
-  const p = spawn('dovecot', ['-F', '-c', conf], { stdio: 'ignore' });
-  try {
-    await waitPort(port);
-  } catch {
-    p.kill('SIGKILL');
-    return null;
-  }
-  return { port, stop: () => p.kill('SIGKILL') };
+  return d;
 }
 
 // ---------------------------------------------------------------- the run

@@ -7,8 +7,8 @@
  * - Dovecot's LMTP (dovecot-lmtpd) into Maildir with mail_fsync = always (durable like us).
  * Peers that are not installed are skipped (`apt-get install postfix dovecot-lmtpd`).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,7 @@ import { SmtpDoors } from '../../protocols/smtp/smtp-door.js';
 import { runLoadInChild as runLoad } from '../load/smtp-load.js';
 import { quiet, type Row } from './common.js';
 import { freePort, hasCommand, waitPort } from '../load/peers.js';
+import { startDovecot } from '../load/dovecot.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const MAILBOXES = 100;
@@ -39,62 +40,6 @@ function message(size: number, i = 0): Buffer {
   const port = await freePort();
   const p = spawn('smtp-sink', ['-u', process.getuid?.() === 0 ? 'nobody' : String(process.env.USER ?? 'nobody'), '-m', '1000', `127.0.0.1:${port}`, '1024'], { stdio: 'ignore' });
   await waitPort(port);
-  return { port, stop: () => p.kill('SIGKILL') };
-}
-
-async function startDovecotLmtp(dir: string): Promise<{ port: number; stop: () => void } | null> {
-  if (!hasCommand('dovecot') || spawnSync('sh', ['-c', 'test -x /usr/lib/dovecot/lmtp']).status !== 0) return null;
-  const port = await freePort();
-  const base = join(dir, 'dovecot');
-  mkdirSync(join(base, 'run'), { recursive: true });
-  mkdirSync(join(base, 'mail'), { recursive: true, mode: 0o777 });
-  chmodSync(join(base, 'mail'), 0o777);
-  const conf = join(base, 'dovecot.conf');
-  writeFileSync(
-    conf,
-    `base_dir = ${base}/run
-state_dir = ${base}/state
-log_path = ${base}/dovecot.log
-protocols = lmtp
-listen = 127.0.0.1
-ssl = no
-default_internal_user = root
-default_login_user = root
-default_internal_group = root
-mail_location = maildir:${base}/mail/%n
-mail_fsync = always
-lmtp_save_to_detail_mailbox = no
-passdb {
-  driver = static
-  args = nopassword=y
-}
-userdb {
-  driver = static
-  args = uid=65534 gid=65534 home=${base}/mail/%n
-}
-service lmtp {
-  inet_listener lmtp {
-    address = 127.0.0.1
-    port = ${port}
-  }
-  user = root
-}
-service anvil {
-  chroot =
-}
-service imap-login {
-  chroot =
-}
-`,
-  );
-  mkdirSync(join(base, 'state'), { recursive: true });
-  const p: ChildProcess = spawn('dovecot', ['-F', '-c', conf], { stdio: 'ignore' });
-  try {
-    await waitPort(port);
-  } catch {
-    p.kill('SIGKILL');
-    return null;
-  }
   return { port, stop: () => p.kill('SIGKILL') };
 }
 
@@ -134,7 +79,7 @@ export async function run(): Promise<Row[]> {
     const ours = await listen('inbound');
     const oursLmtp = await listen('lmtp');
     const sink = await startSmtpSink();
-    const dovecot = await startDovecotLmtp(dir);
+    const dovecot = await startDovecot({ dir, name: 'dovecot-lmtp', protocol: 'lmtp' });
     if (sink !== null) peers.push(sink);
     if (dovecot !== null) peers.push(dovecot);
 
