@@ -166,8 +166,10 @@ export const Ec = {
   ecInvalidParam: 0x80070057, // InvalidParameter
   ecInterfaceNotSupported: 0x80004002, // NoInterface
   ecAccessDenied: 0x80070005, // AccessDenied
-  ecNotSupported: 0x80040102, // MAPI_E_NO_SUPPORT (MS-OXCPERM's examples call it ecNotImplemented)
-  ecNotImplemented: 0x80040fff, // MAPI_E_NOT_IMPLEMENTED
+  ecNotSupported: 0x80040102, // NotImplemented, MAPI_E_NO_SUPPORT
+  // The same code: MS-OXCPERM 4.1's server answers 0x80040102 and names it ecNotImplemented
+  // (was 0x80040FFF, which no ROP document uses).
+  ecNotImplemented: 0x80040102,
   ecUnknownFlags: 0x80040106,
   ecInvalidEntryId: 0x80040107,
   ecInvalidObject: 0x80040108,
@@ -176,7 +178,7 @@ export const Ec = {
   ecNotFound: 0x8004010f,
   ecLoginFailure: 0x80040111,
   ecUnableToAbort: 0x80040114,
-  ecNetwork: 0x80040115,
+  ecNetwork: 0x80040115, // NetworkError, MAPI_E_NETWORK_ERROR
   ecTooComplex: 0x80040117,
   ecCorruptData: 0x8004011b,
   ecTooBig: 0x80040305,
@@ -201,7 +203,9 @@ export const Ec = {
 } as const;
 export type EcValue = (typeof Ec)[keyof typeof Ec];
 
-const EC_NAMES = new Map<number, string>(Object.entries(Ec).map(([k, v]) => [v, k]));
+// The first name listed wins where two names share a value (ecNotSupported / ecNotImplemented).
+const EC_NAMES = new Map<number, string>();
+for (const [k, v] of Object.entries(Ec)) if (!EC_NAMES.has(v)) EC_NAMES.set(v, k);
 
 export function ecName(code: number): string {
   return EC_NAMES.get(code >>> 0) ?? `0x${(code >>> 0).toString(16).padStart(8, '0')}`;

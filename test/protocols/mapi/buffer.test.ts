@@ -2,6 +2,10 @@ import test from 'ava';
 import { pullRopRequestBuffer, pushRopRequestBuffer, pushRopResponseBuffer, planResponseBuffer } from '../../../protocols/mapi/rops/buffer.js';
 import { RopId } from '../../../protocols/mapi/rops/ids.js';
 import { hex, toHex } from './hex.js';
+import { WireReader } from '../../../protocols/mapi/wire/reader.js';
+import { WireWriter } from '../../../protocols/mapi/wire/writer.js';
+import { codecFor } from '../../../protocols/mapi/rops/codec/registry.js';
+import { Backoff } from '../../../protocols/mapi/rops/codec/oxcrops.js';
 
 const logon = { ropId: RopId.Logon, logonId: 0, inputHandleIndex: 0, outputHandleIndex: 0, logonFlags: 1, openFlags: 0x01000000, storeState: 0, essdn: '/o=Stoa/cn=Recipients/cn=alice' };
 const gpl = { ropId: RopId.GetPropertiesList, logonId: 0, inputHandleIndex: 0 };
@@ -47,4 +51,35 @@ test('response buffer: RopBufferTooSmall when the next response does not fit', (
   // RopSize, first response, RopBufferTooSmall (SizeNeeded 102, the unprocessed 3-byte request), handle.
   t.is(toHex(out.buffer), '10 00 09 00 00 00 00 00 00 00 ff 66 00 09 00 00 01 00 00 00');
   t.deepEqual(planResponseBuffer([4, 4], 0, () => 0, 100), { fit: 2, bufferTooSmall: false, sizeNeeded: 0 });
+});
+
+// MS-OXCROPS 4.4: two RopRelease requests on handles 0x6F and 0x6E.
+test('golden: RopRelease request buffer (MS-OXCROPS 4.4)', (t) => {
+  const bytes = hex('08 00 01 00 00 01 00 01 6F 00 00 00 6E 00 00 00');
+  const p = pullRopRequestBuffer(bytes);
+  t.is(p.error, null);
+  const rel = p.rops.map((x) => x.request);
+  t.deepEqual(rel, [
+    { ropId: 0x01, logonId: 0, inputHandleIndex: 0 },
+    { ropId: 0x01, logonId: 0, inputHandleIndex: 1 },
+  ]);
+  t.deepEqual(p.handles, [0x6f, 0x6e]);
+  t.deepEqual(pushRopRequestBuffer(rel, p.handles), bytes);
+});
+
+// MS-OXCROPS 4.6: a RopSetColumns response, then RopBackoff for the whole logon (no ROPs listed).
+test('golden: RopBackoff after RopSetColumns in a response buffer (MS-OXCROPS 4.6)', (t) => {
+  const bytes = hex('12 00 12 00 00 00 00 00 00 F9 00 34 12 00 00 00 00 00 28 00 00 00');
+  const r = new WireReader(bytes, 2, 0x12);
+  const setColumns = codecFor(RopId.SetColumns)!.pullResponse(r, {});
+  const backoff = Backoff.pullResponse(r, {});
+  t.true(r.ok, r.error?.detail);
+  t.is(r.remaining, 0);
+  t.deepEqual(setColumns, { ropId: 0x12, handleIndex: 0, returnValue: 0, ok: { tableStatus: 0 } });
+  t.deepEqual(backoff, { ropId: 0xf9, handleIndex: 0, returnValue: 0, ok: { logonId: 0, duration: 0x1234, backoffRops: [], additionalData: new Uint8Array(0) } });
+  const w = new WireWriter();
+  codecFor(RopId.SetColumns)!.pushResponse(w, setColumns, {});
+  Backoff.pushResponse(w, backoff, {});
+  const out = pushRopResponseBuffer([w.toBytes()], [0x28], 0x1000);
+  t.deepEqual(out.buffer, bytes);
 });

@@ -2,15 +2,20 @@ import test from 'ava';
 import { WireReader } from '../../../protocols/mapi/wire/reader.js';
 import { WireWriter } from '../../../protocols/mapi/wire/writer.js';
 import { allCodecs, codecFor } from '../../../protocols/mapi/rops/codec/registry.js';
-import { RopId, isReservedRopId, ropName, Ec } from '../../../protocols/mapi/rops/ids.js';
+import { RopId, isReservedRopId, ropName, Ec, ecName } from '../../../protocols/mapi/rops/ids.js';
 import { OpenStream } from '../../../protocols/mapi/rops/codec/oxcprpt.js';
 import type { RopCtx } from '../../../protocols/mapi/rops/codec/fields.js';
 import { rng } from '../../helpers.js';
 import { hex, toHex } from './hex.js';
 
 const CTXS: RopCtx[] = [
-  { columns: [0x3001001f, 0x0e080003, 0x67480014, 0x0fff0102], propTags: [0x0e07000b, 0x30070040, 0x001a001e], privateLogon: true },
-  { columns: [0x8001101f], propTags: [], privateLogon: false },
+  {
+    columns: [0x3001001f, 0x0e080003, 0x67480014, 0x0fff0102],
+    propTags: [0x0e07000b, 0x30070040, 0x001a001e],
+    privateLogon: true,
+    recipientColumns: [0x0c150003, 0x3001001f, 0x39fe001f],
+  },
+  { columns: [0x8001101f], propTags: [], privateLogon: false, recipientColumns: [] },
 ];
 
 test('every RopId of MS-OXCROPS 2.2.2 has a codec; reserved ids have none', (t) => {
@@ -49,6 +54,12 @@ test('round trip: every ROP request and response (generated values, success and 
       }
     }
   }
+});
+
+test('ec names: ecNotImplemented shares 0x80040102 with ecNotSupported (MS-OXCPERM 4.1); ecNetwork', (t) => {
+  t.is(Ec.ecNotImplemented, 0x80040102);
+  t.is(ecName(0x80040102), 'ecNotSupported');
+  t.is(Ec.ecNetwork, 0x80040115);
 });
 
 test('failure responses of plain ROPs are RopId + HandleIndex + ReturnValue', (t) => {
@@ -118,6 +129,53 @@ const GOLDEN: [string, number, 'req' | 'resp', string, Record<string, unknown>][
   ['MS-OXCTABL 4.5.3.1', RopId.QueryRows, 'req', '15 00 00 00 01 32 00', { ropId: 0x15, logonId: 0, inputHandleIndex: 0, queryRowsFlags: 0, forwardRead: true, rowCount: 50 }],
   ['MS-OXORULE 4.2.2 (1)', RopId.GetRulesTable, 'resp', '3f 01 00 00 00 00', { ropId: 0x3f, handleIndex: 1, returnValue: 0 }],
   ['MS-OXORULE 4.2.2 (2)', RopId.SetColumns, 'resp', '12 01 00 00 00 00 00', { ropId: 0x12, handleIndex: 1, returnValue: 0, ok: { tableStatus: 0 } }],
+  [
+    'MS-OXCFOLD 4.1.1',
+    RopId.CreateFolder,
+    'req',
+    `1C 00 00 01 01 01 00 00-46 00 6F 00 6C 00 64 00
+     65 00 72 00 31 00 00 00-00 00`,
+    { ropId: 0x1c, logonId: 0, inputHandleIndex: 0, outputHandleIndex: 1, folderType: 1, useUnicodeStrings: true, openExisting: false, reserved: 0, displayName: 'Folder1', comment: '' },
+  ],
+  [
+    'MS-OXCFOLD 4.5.1',
+    RopId.MoveFolder,
+    'req',
+    `35 00 01 02 01 01 01 00-00 00 0E 8E DF 36 46 00
+     6F 00 6C 00 64 00 65 00-72 00 31 00 00 00`,
+    { ropId: 0x35, logonId: 0, inputHandleIndex: 1, destHandleIndex: 2, wantAsynchronous: true, useUnicode: true, folderId: 0x36df8e0e00000001n, newFolderName: 'Folder1' },
+  ],
+  [
+    'MS-OXCFOLD 4.6.1',
+    RopId.CopyFolder,
+    'req',
+    `36 00 00 01 01 01 01 01-00 00 00 0E 8E DF 36 46
+     00 6F 00 6C 00 64 00 65-00 72 00 31 00 00 00`,
+    {
+      ropId: 0x36,
+      logonId: 0,
+      inputHandleIndex: 0,
+      destHandleIndex: 1,
+      wantAsynchronous: true,
+      wantRecursive: true,
+      useUnicode: true,
+      folderId: 0x36df8e0e00000001n,
+      newFolderName: 'Folder1',
+    },
+  ],
+  ['MS-OXCFOLD 4.7.2', RopId.GetHierarchyTable, 'resp', '04 02 00 00 00 00 15 00-00 00', { ropId: 0x04, handleIndex: 2, returnValue: 0, ok: { rowCount: 21 } }],
+  // Client request buffer of the contents-table example (MSDN ee218288, section 4.1.1).
+  ['MS-OXCTABL 4.1.1', RopId.GetContentsTable, 'req', '05 00 00 01 00', { ropId: 0x05, logonId: 0, inputHandleIndex: 0, outputHandleIndex: 1, tableFlags: 0 }],
+  ['MS-OXCTABL 4.3.2', RopId.SortTable, 'resp', '13 01 00 00 00 00 00', { ropId: 0x13, handleIndex: 1, returnValue: 0, ok: { tableStatus: 0 } }],
+  ['MS-OXOMSG 4.1.1', RopId.SubmitMessage, 'req', '32 00 02 00', { ropId: 0x32, logonId: 0, inputHandleIndex: 2, submitFlags: 0 }],
+  // RopOpenStream on PidTagExtendedRuleMessageCondition (MSDN ee160269, section 4.4.1.1).
+  [
+    'MS-OXORULE 4.4.1.1',
+    RopId.OpenStream,
+    'req',
+    '2B 01 00 01 02 01 9A 0E-01',
+    { ropId: 0x2b, logonId: 1, inputHandleIndex: 0, outputHandleIndex: 1, propertyTag: 0x0e9a0102, openModeFlags: 1 },
+  ],
 ];
 
 for (const [source, id, dir, bytesHex, expected] of GOLDEN) {

@@ -3,10 +3,12 @@ import { compress, decompress, pullExtendedBuffers, pushExtendedBuffers, xorObfu
 import { hex, toHex } from './hex.js';
 import { rng } from '../../helpers.js';
 
-// Golden pairs of the LZ77 + DIRECT2 encoding. The encoding is the "plain LZ77" of [MS-XCA]
-// section 2.3-2.4 (bitmask MSB first, 13-bit offset, 3-bit length, shared nibble, byte, 2-byte
-// length); these are the two examples of [MS-XCA] section 3.1, whose bytes fit MS-OXCRPC
-// 3.1.4.1.1.2.2's description field for field.
+// Golden pairs of the LZ77 + DIRECT2 encoding (the "plain LZ77" of [MS-XCA] 2.3-2.4: bitmask
+// MSB first, 13-bit offset, 3-bit length, shared nibble, byte, 2-byte length). MS-OXCRPC has no
+// compression example of its own. These pairs are the two examples of [MS-XCA] section 3.1 as
+// recalled: the reference corpus holds MS-XCA's LZ77+Huffman examples (3.2) but not the text of
+// 3.1, so the bytes are NOT confirmed against the spec. They agree with the encoding rules above
+// and with our own decoder.
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz';
 const ALPHABET_Z = '3f 00 00 00 61 62 63 64 65 66 67 68 69 6a 6b 6c 6d 6e 6f 70 71 72 73 74 75 76 77 78 79 7a';
 const ABC300 = 'abc'.repeat(100);

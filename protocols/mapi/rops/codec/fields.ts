@@ -13,6 +13,7 @@ import {
   pullPropertyName, pushPropertyName, pullLongTermId, pushLongTermId, pullSizedRestriction, pushSizedRestriction, pullSortOrderSet, pushSortOrderSet,
   NameKind, rowOf, cellAbsent, type TaggedValue, type PropertyRow, type PropertyProblem, type PropertyName, type LongTermId, type SortOrderSet,
 } from '../../wire/prop-values.js';
+import { pullRecipientRow, pushRecipientRow, RecipientFlag, RecipientType, type RecipientRow } from '../../wire/recipient-row.js';
 
 /** What a ROP codec may need beyond its own bytes. */
 export interface RopCtx {
@@ -22,6 +23,11 @@ export interface RopCtx {
   propTags?: readonly number[];
   /** The logon is a private mailbox (RopLogon response shape, optional per-logon fields). */
   privateLogon?: boolean;
+  /**
+   * The message's recipient columns, for RecipientRows of ROPs that do not carry them
+   * (RopReadRecipients). ROPs that carry RecipientColumns use their own.
+   */
+  recipientColumns?: readonly number[];
 }
 
 /** Deterministic random source for generated values. */
@@ -121,12 +127,29 @@ export function arr<T>(width: 1 | 2 | 4, item: Field<T>, minItem = 1, maxGen = 4
   };
 }
 
+/** The enclosing structure's fields of a nested one (for fields that depend on outer ones). */
+const PARENT = new WeakMap<Obj, Obj>();
+
+/** A field's value from the nearest enclosing structure that has it. */
+export function lookup(so: Obj, key: string): unknown {
+  for (let o: Obj | undefined = so; o !== undefined; o = PARENT.get(o)) if (o[key] !== undefined) return o[key];
+  return undefined;
+}
+
 /** A nested structure. */
 export function struct<S extends Schema>(schema: S): Field<Infer<S>> {
+  const child = (so: Obj): Obj => {
+    const into: Obj = {};
+    PARENT.set(into, so);
+    return into;
+  };
   return {
-    pull: (r, ctx) => pullSchema(r, schema, ctx),
-    push: (w, v, ctx) => pushSchema(w, schema, v, ctx),
-    gen: (g, ctx) => genSchema(g, schema, ctx),
+    pull: (r, ctx, so) => pullSchema(r, schema, ctx, child(so)),
+    push: (w, v, ctx, so) => {
+      PARENT.set(v as Obj, so);
+      pushSchema(w, schema, v, ctx);
+    },
+    gen: (g, ctx, so) => genSchema(g, schema, ctx, child(so)),
   };
 }
 
@@ -356,12 +379,87 @@ export const serverList: Field<ServerList> = {
   },
 };
 
-/**
- * A RecipientRow (MS-OXCDATA 2.8.3) kept as its bytes, with RecipientRowSize (u16) in front: its
- * property part depends on the recipient columns, which the message object knows. Parsed by
- * wire/recipient-row (a later issue) when handlers need it.
- */
+/** RecipientRowSize (u16) + RecipientRow kept as bytes (unused by the codecs; see recipientRow). */
 export const recipientRowBytes: Field<Uint8Array> = sized(2, 40);
+
+/**
+ * RecipientRowSize (u16) + RecipientRow (MS-OXCDATA 2.8.3). The row's properties follow the
+ * recipient columns: the RecipientColumns field of the enclosing ROP when it has one, else
+ * ctx.recipientColumns (RopReadRecipients). RecipientRowSize 0 (no row: RopModifyRecipients
+ * removing a recipient) is null.
+ */
+export const recipientRow: Field<RecipientRow | null> = {
+  pull: (r, ctx, so) => {
+    const size = r.u16();
+    if (size === 0) return null;
+    if (!r.has(size, 'RecipientRow')) return null;
+    const cols = recipientColumnsOf(so, ctx);
+    if (cols === undefined) {
+      r.fail('bad-value', 'RecipientRow needs the recipient columns');
+      return { flags: 0, columnCount: 0, properties: { flagged: false, cells: [] } };
+    }
+    const end = r.pos + size;
+    const saved = r.end;
+    r.end = end;
+    const v = pullRecipientRow(r, cols);
+    if (r.ok && r.pos !== end) r.fail('bad-size', 'RecipientRowSize does not match the RecipientRow');
+    r.end = saved;
+    return v;
+  },
+  push: (w, v, ctx, so) => {
+    if (v === null) return w.u16(0);
+    const cols = recipientColumnsOf(so, ctx);
+    if (cols === undefined) throw new TypeError('RecipientRow needs the recipient columns');
+    const at = w.pos;
+    w.u16(0);
+    pushRecipientRow(w, v, cols);
+    w.patchU16(at, w.pos - at - 2);
+  },
+  gen: (g, ctx, so) => {
+    const cols = recipientColumnsOf(so, ctx) ?? [];
+    const columnCount = int(g, cols.length + 1);
+    const properties = genRow(g, cols.slice(0, columnCount));
+    const unicode = g() < 0.5 ? RecipientFlag.U : 0;
+    switch (int(g, 4)) {
+      case 3:
+        return null;
+      case 0:
+        return {
+          flags: RecipientType.X500DN | RecipientFlag.D | RecipientFlag.I | unicode,
+          addressPrefixUsed: 0,
+          displayType: int(g, 6),
+          x500dn: '/o=Stoa/ou=Exchange Administrative Group/cn=Recipients/cn=' + genAscii(g),
+          displayName: unicode ? genText(g) : genAscii(g),
+          simpleDisplayName: genAscii(g),
+          columnCount,
+          properties,
+        };
+      case 1:
+        return {
+          flags: RecipientType.PersonalDistributionList1 | RecipientFlag.D | RecipientFlag.T | RecipientFlag.S | unicode,
+          entryId: genBytes(g, int(g, 30)),
+          searchKey: genBytes(g, int(g, 20)),
+          displayName: genAscii(g),
+          transmittableDisplayName: genAscii(g),
+          columnCount,
+          properties,
+        };
+      default:
+        return {
+          flags: RecipientType.NoType | RecipientFlag.O | RecipientFlag.E | RecipientFlag.D | unicode,
+          addressType: 'SMTP',
+          emailAddress: genAscii(g) + '@example.org',
+          displayName: unicode ? genText(g) : genAscii(g),
+          columnCount,
+          properties,
+        };
+    }
+  },
+};
+
+function recipientColumnsOf(so: Obj, ctx: RopCtx): readonly number[] | undefined {
+  return (lookup(so, 'recipientColumns') as readonly number[] | undefined) ?? ctx.recipientColumns;
+}
 
 /** A list of u64 ids with a u16 count (MessageIds, FolderIds). */
 export const ids64 = arr(2, u64, 8);

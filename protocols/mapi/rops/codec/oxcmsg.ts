@@ -1,12 +1,12 @@
 /** MS-OXCMSG ROPs (MS-OXCROPS 2.2.6): messages, recipients and attachments. */
 import { defineRop } from './rop.js';
 import { RopId } from '../ids.js';
-import { u8, u16, u32, u64, bool, when, arr, struct, fixed, propTags, typedString, recipientRowBytes, ids64 } from './fields.js';
+import { u8, u16, u32, u64, bool, when, arr, struct, fixed, propTags, typedString, recipientRow, ids64 } from './fields.js';
 
 const DOC = 'MS-OXCMSG';
 
 /** OpenRecipientRow (MS-OXCROPS 2.2.6.1.2.1): RecipientType, CodePageId, Reserved, RecipientRowSize, RecipientRow. */
-const openRecipientRow = struct({ recipientType: u8, codePageId: u16, reserved: u16, recipientRow: recipientRowBytes });
+const openRecipientRow = struct({ recipientType: u8, codePageId: u16, reserved: u16, recipientRow });
 
 /** The message header of RopOpenMessage / RopReloadCachedInformation / RopOpenEmbeddedMessage. */
 const messageInfo = {
@@ -45,7 +45,7 @@ export const SaveChangesMessage = defineRop({
 
 export const RemoveAllRecipients = defineRop({ id: RopId.RemoveAllRecipients, doc: DOC, handles: 'in', req: { reserved: u32 } });
 
-const modifyRecipientRow = struct({ rowId: u32, recipientType: u8, recipientRow: recipientRowBytes });
+const modifyRecipientRow = struct({ rowId: u32, recipientType: u8, recipientRow });
 
 export const ModifyRecipients = defineRop({
   id: RopId.ModifyRecipients,
@@ -54,7 +54,7 @@ export const ModifyRecipients = defineRop({
   req: { recipientColumns: propTags, recipientRows: arr(2, modifyRecipientRow, 7) },
 });
 
-const readRecipientRow = struct({ rowId: u32, recipientType: u8, codePageId: u16, reserved: u16, recipientRow: recipientRowBytes });
+const readRecipientRow = struct({ rowId: u32, recipientType: u8, codePageId: u16, reserved: u16, recipientRow });
 
 export const ReadRecipients = defineRop({
   id: RopId.ReadRecipients,

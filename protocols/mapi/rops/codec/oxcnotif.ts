@@ -19,9 +19,12 @@ export const RegisterNotification = defineRop({
 });
 
 /**
- * RopNotify (response only). NotificationData (MS-OXCROPS 2.2.14.2.1.1) is kept as bytes for
- * now: its layout depends on NotificationFlags, and its pull reads to the end of the window, so
- * a client must pull RopNotify with the window set to the ROP (push is exact).
+ * RopNotify (response only): NotificationHandle (4), LogonId (1), NotificationData. The
+ * NotificationData structure (MS-OXCNOTIF 2.2.1.4.1.2: NotificationFlags, then per-type fields)
+ * is kept as bytes: the reference corpus gave its field list and NotificationType values but not
+ * every field's presence rule, so it is not parsed yet. Its pull reads to the end of the window,
+ * so a client must pull RopNotify with the window set to the ROP (push is exact). RopPending's
+ * SessionIndex (2 bytes) is checked against MS-OXCROPS 2.2.14.3.1.
  */
 export const Notify = defineRop({ id: RopId.Notify, doc: DOC, handles: 'none', ok: { notificationHandle: u32, logonId: u8, notificationData: rest } });
 

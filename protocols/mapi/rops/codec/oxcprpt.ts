@@ -125,7 +125,11 @@ export const ReadStream = defineRop({
 
 export const WriteStream = defineRop({ id: RopId.WriteStream, doc: DOC, handles: 'in', req: { data: sized(2) }, always: { writtenSize: u16 } });
 
-/** DataSize is 2 bytes (MS-OXCPRPT 2.2.17.1); WrittenSize 4 bytes (not confirmed from the corpus). */
+/**
+ * DataSize is 2 bytes (MS-OXCPRPT 2.2.17.1, checked). WrittenSize is kept at 4 bytes, unlike
+ * RopWriteStream's 2: MS-OXCROPS 2.2.9.4.2 could not be read from the reference corpus, so this
+ * width is still unverified.
+ */
 export const WriteStreamExtended = defineRop({ id: RopId.WriteStreamExtended, doc: DOC, handles: 'in', req: { data: sized(2) }, always: { writtenSize: u32 } });
 
 export const WriteAndCommitStream = defineRop({ id: RopId.WriteAndCommitStream, doc: DOC, handles: 'in', req: { data: sized(2) }, always: { writtenSize: u16 } });

@@ -38,7 +38,12 @@ const priv = (_: unknown, ctx: { privateLogon?: boolean }): boolean => ctx.priva
 const pub = (_: unknown, ctx: { privateLogon?: boolean }): boolean => ctx.privateLogon === false;
 
 /**
- * RopLogon (0xFE). The response has the private-mailbox shape or the public-folders shape
+ * RopLogon (0xFE), checked against MS-OXCROPS 2.2.3.1.1-2.2.3.1.4: request EssdnSize (2 bytes,
+ * characters with the null); private response LogonFlags, 13 FolderIds, ResponseFlags,
+ * MailboxGuid, ReplId, ReplGuid, LogonTime (2.2.3.1.2.1: Seconds, Minutes, Hour, DayOfWeek, Day,
+ * Month, 2-byte Year), GwartTime, StoreState; public response LogonFlags, FolderIds, ReplId,
+ * ReplGuid, PerUserGuid; redirect LogonFlags, ServerNameSize (1 byte, with the null), ServerName.
+ * The response has the private-mailbox shape or the public-folders shape
  * (ctx.privateLogon, from the request's LogonFlags), and on ecWrongServer the redirect shape.
  */
 export const Logon = defineRop({
@@ -83,7 +88,11 @@ export const GetReceiveFolder = defineRop({
 
 export const SetReceiveFolder = defineRop({ id: RopId.SetReceiveFolder, doc: DOC, handles: 'in', req: { folderId: u64, messageClass: str8z } });
 
-/** Columns of RopGetReceiveFolderTable rows: PidTagFolderId, PidTagMessageClass (8-bit), PidTagLastModificationTime. */
+/**
+ * Columns of RopGetReceiveFolderTable rows, in this order (MS-OXCSTOR 2.2.1.4.2): PidTagFolderId,
+ * PidTagMessageClass as PtypString8 (both checked), PidTagLastModificationTime (the third item
+ * was cut off in the reference text: unverified). RowCount is kept at 4 bytes (unverified).
+ */
 export const RECEIVE_FOLDER_TABLE_COLUMNS: readonly number[] = [0x67480014, 0x001a001e, 0x30080040];
 
 export const GetReceiveFolderTable = defineRop({
