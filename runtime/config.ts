@@ -136,6 +136,12 @@ export const SCHEMA = {
     organization: str('', 'Organization name shown to mail clients (autoconfig display name). Empty = the directory\'s organization.'),
     mail_host: str('', 'Host name announced for IMAP, POP3 and SMTP in autoconfig answers. Empty = server.hostname.'),
   },
+  mapi: {
+    context_idle_seconds: int(1800, 5, 86400, 'A MAPI over HTTP session context unused this long expires (the client reconnects).'),
+    pending_period_seconds: int(15, 1, 300, 'X-PendingPeriod: seconds between PENDING keep-alives of a request still being processed.'),
+    notification_wait_seconds: int(300, 5, 1800, 'Longest NotificationWait before it answers that nothing happened.'),
+    max_sessions_per_user: int(32, 1, 1024, 'Session contexts one user may hold per endpoint; the least recently used one goes beyond this.'),
+  },
   control: {
     socket: str('', 'Unix socket of the local control channel (admin CLI); empty = <data_dir>/control.sock.'),
   },

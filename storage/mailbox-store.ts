@@ -582,6 +582,18 @@ export class MailboxStore {
     return { folder: this.specialFolders().inbox, explicitClass: '' };
   }
 
+  /** The receive-folder table (RopGetReceiveFolderTable): every configured class, with its folder's last modification time. */
+  receiveFolderTable(): { messageClass: string; folder: number; modified: bigint }[] {
+    const table = this.meta.get(RECEIVE_KEY) as Record<string, number>;
+    const out: { messageClass: string; folder: number; modified: bigint }[] = [];
+    for (const [messageClass, folder] of Object.entries(table)) {
+      if (this.folder(folder) === undefined) continue;
+      const t = this.folderProps(folder).get(Tag.PidTagLastModificationTime);
+      out.push({ messageClass, folder, modified: typeof t === 'bigint' ? t : 0n });
+    }
+    return out.sort((a, b) => (a.messageClass < b.messageClass ? -1 : a.messageClass > b.messageClass ? 1 : 0));
+  }
+
   /** Sets (or with folder null, removes) a receive-folder entry (RopSetReceiveFolder). */
   setReceiveFolder(messageClass: string, folder: number | null): void {
     if (messageClass.length > 255 || /[^\x20-\x7e]/.test(messageClass)) throw actorError('ecInvalidParam', 'a message class is printable ASCII of at most 255 characters');

@@ -20,6 +20,9 @@ import { backupEnv } from '../../storage/backup.js';
 import { FolderType, Tag } from '../../storage/prop-tags.js';
 import { MessageStore, type ChangesSince, type IndexKey, type MessageIn } from '../../storage/message-store.js';
 import { MessageInstances } from './objects/message-instances.js';
+import { runRops, type HandlerTable, type RopEnv, type RopRunArgs, type RopRunResult } from './rop/rop-run.js';
+import { RopSession } from './rop/rop-session.js';
+import { registerStoreRops } from './rop/store-rops.js';
 import { messageInToWire, toWireName, wireToMessageIn, type WireAttachment, type WireMessage, type WireName } from './wire-message.js';
 import { synthesizeBodies } from '../../protocols/mail/body.js';
 import { SLICE_MS, Table, type Origin, type SortKey } from './objects/table.js';
@@ -137,6 +140,8 @@ export type MailboxProtocol = {
   saveMessage: { args: { instance: number; keepOpen: boolean; force: boolean }; result: { mid: number | null } };
   releaseInstance: { args: { instance: number }; result: null };
   endSession: { args: { session: string }; result: { released: number } };
+  /** Consecutive ROPs of one logon of a MAPI session (actors/mailbox/rop/rop-run.ts). */
+  ropRun: { args: RopRunArgs; result: RopRunResult };
   // Search folders (MS-OXCFOLD): criteria kept current on every write.
   setSearchCriteria: { args: { folder: number } & SearchCriteria; result: { matches: number } };
   getSearchCriteria: { args: { folder: number }; result: { criteria: SearchCriteria | null; state: number } };
@@ -311,6 +316,10 @@ function pick(props: PropMap, tags: readonly number[] | undefined): PropMap {
   return out;
 }
 
+/** ROP handlers by RopId and input object kind (actors/mailbox/rop/). */
+const ROP_HANDLERS: HandlerTable = new Map();
+registerStoreRops(ROP_HANDLERS);
+
 export default defineActorKind<MailboxProtocol>({
   readOnly: ['imapFolders', 'imapStatus', 'imapSelect', 'imapSync', 'imapFetch', 'imapSearch', 'exists', 'logonInfo', 'getStoreProps', 'getFolderProps', 'listFolders', 'receiveFolder', 'getMessage', 'getAttachmentData', 'getMessageFull', 'getOriginalMime', 'folderInternetIds', 'quotaState', 'listContents', 'changesSince', 'stats', 'namesFromIds', 'listSoftDeleted'],
   create(ctx: ActorContext) {
@@ -321,6 +330,8 @@ export default defineActorKind<MailboxProtocol>({
     const instances = new MessageInstances(() => need().msgs);
     /** Open tables: id → session and view. Writes invalidate them all (rows rebuild on next read). */
     const tables = new Map<number, { session: string; table: Table }>();
+    /** MAPI sessions' server objects (handles), by the door's session id. */
+    const ropSessions = new Map<string, RopSession>();
     /** IMAP view: folder listings kept current from the change index (imap-view.ts). */
     const imapIndexes = new FolderIndexes();
     const imapContent = new ContentCache();
@@ -361,6 +372,11 @@ export default defineActorKind<MailboxProtocol>({
      * already takes its next message (group commit).
      */
     const durably = <T>(fn: (x: { store: MailboxStore; msgs: MessageStore }) => T, event?: (v: T) => [string, unknown] | null): ReplyWhen<T> => {
+      const { value, durable } = commit(fn, event);
+      return replyWhen(value, durable);
+    };
+    /** A write's value once committed, and its flush (durably without the reply). */
+    const commit = <T>(fn: (x: { store: MailboxStore; msgs: MessageStore }) => T, event?: (v: T) => [string, unknown] | null): { value: Promise<T>; durable: Promise<unknown> } => {
       const x = need();
       const committed = x.env.enqueue(() => {
         x.msgs.searchChanges = [];
@@ -396,10 +412,7 @@ export default defineActorKind<MailboxProtocol>({
           if (e !== null) ctx.emit(e[0], e[1]);
         }, () => undefined);
       }
-      return replyWhen(
-        committed.then((c) => c.value.value),
-        durable,
-      );
+      return { value: committed.then((c) => c.value.value), durable };
     };
     /** A read: waits until the writes queued before it have committed, then reads. */
     const reading = <T>(fn: (x: { store: MailboxStore; msgs: MessageStore }) => T): T | Promise<T> => {
@@ -423,9 +436,10 @@ export default defineActorKind<MailboxProtocol>({
           });
         }
       },
-      sessionsHeld: () => [...new Set([...instances.sessions(), ...[...tables.values()].map((t) => t.session)])],
+      sessionsHeld: () => [...new Set([...instances.sessions(), ...[...tables.values()].map((t) => t.session), ...ropSessions.keys()])],
       async onPassivate() {
         instances.clear();
+        ropSessions.clear();
         imapIndexes.clear();
         imapContent.clear();
         tables.clear();
@@ -573,6 +587,11 @@ export default defineActorKind<MailboxProtocol>({
         releaseInstance: ({ instance }) => (instances.release(instance), null),
         endSession: ({ session }) => {
           let released = instances.endSession(session);
+          const rs = ropSessions.get(session);
+          if (rs !== undefined) {
+            released += rs.size;
+            ropSessions.delete(session);
+          }
           for (const [id, t] of tables) {
             if (t.session === session) {
               tables.delete(id);
@@ -580,6 +599,35 @@ export default defineActorKind<MailboxProtocol>({
             }
           }
           return { released };
+        },
+        async ropRun(args) {
+          need();
+          let session = ropSessions.get(args.session);
+          if (session === undefined) {
+            // The door has logons here but this actor does not know the session: it was
+            // passivated or its worker restarted. The door ends the session context visibly.
+            if (args.expectSession) throw actorError('SESSION_LOST', `MAPI session ${args.session} is gone from ${ctx.id}`);
+            session = new RopSession(args.session, args.caller);
+            ropSessions.set(args.session, session);
+          }
+          const durables: Promise<unknown>[] = [];
+          const env: RopEnv = {
+            log: ctx.log,
+            mailbox: ctx.id,
+            read: async (fn) => {
+              const x = need();
+              if (!x.env.isIdle()) await x.env.idle();
+              return fn(need());
+            },
+            write: async (fn) => {
+              const c = commit(fn);
+              durables.push(c.durable);
+              return c.value;
+            },
+          };
+          const result = await runRops(env, session, args, ROP_HANDLERS);
+          if (session.size === 0) ropSessions.delete(args.session);
+          return durables.length === 0 ? result : replyWhen(result, Promise.all(durables));
         },
         async setSearchCriteria({ folder, restriction, scope, recursive }) {
           // Evaluated in 5 ms slices while this mailbox's other messages wait (its state cannot

@@ -18,6 +18,8 @@ import type { Route } from './router.js';
 import { autodiscoverRoutes, serverIdFrom } from '../autodiscover/routes.js';
 import { MailboxGuids } from '../autodiscover/mailbox-guids.js';
 import type { MailEndpoint } from '../autodiscover/autoconfig.js';
+import type { ActorSystem } from '../../runtime/actor-system.js';
+import { makeMapiDoor } from '../mapi/mapi-door.js';
 
 export interface HttpDoorContext {
   config: Config;
@@ -34,6 +36,8 @@ export interface HttpDoorContext {
   fetchMailboxGuid(address: string): Promise<string>;
   /** Extra routes (tests, benchmarks). */
   extraRoutes?: readonly Route[];
+  /** The actor system: with it the door serves MAPI over HTTP (protocols/mapi/). */
+  system?: ActorSystem;
 }
 
 /** Base URLs of the HTTPS services, without a trailing slash. */
@@ -90,6 +94,7 @@ export function makeHttpDoor(ctx: HttpDoorContext): HttpDoor {
         endpoints: mailEndpoints(c),
       },
     }),
+    ...(ctx.system !== undefined ? makeMapiDoor({ system: ctx.system, dir: ctx.dir, log: ctx.log, config: c, hostname: ctx.hostname, baseUrl: urls.external }).routes : []),
     ...(ctx.extraRoutes ?? []),
   ];
   return new HttpDoor({
