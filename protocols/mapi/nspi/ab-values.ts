@@ -38,29 +38,25 @@ function hasHasValue(type: number): boolean {
   return type === PropType.PtypString || type === PropType.PtypString8 || type === PropType.PtypBinary || (type & MV_FLAG) !== 0;
 }
 
+/** Wire sizes of the fixed-size types (MS-OXCDATA 2.11.1). */
+const FIXED_SIZES = new Map<number, number>([
+  [PropType.PtypNull, 0],
+  [PropType.PtypBoolean, 1],
+  [PropType.PtypInteger16, 2],
+  [PropType.PtypInteger32, 4],
+  [PropType.PtypFloating32, 4],
+  [PropType.PtypErrorCode, 4],
+  [PropType.PtypFloating64, 8],
+  [PropType.PtypCurrency, 8],
+  [PropType.PtypFloatingTime, 8],
+  [PropType.PtypInteger64, 8],
+  [PropType.PtypTime, 8],
+  [PropType.PtypGuid, 16],
+]);
+
+/** The wire size of a fixed-size type, -1 for the others. */
 function fixedSize(type: number): number {
-  switch (type) {
-    case PropType.PtypNull:
-      return 0;
-    case PropType.PtypBoolean:
-      return 1;
-    case PropType.PtypInteger16:
-      return 2;
-    case PropType.PtypInteger32:
-    case PropType.PtypFloating32:
-    case PropType.PtypErrorCode:
-      return 4;
-    case PropType.PtypFloating64:
-    case PropType.PtypCurrency:
-    case PropType.PtypFloatingTime:
-    case PropType.PtypInteger64:
-    case PropType.PtypTime:
-      return 8;
-    case PropType.PtypGuid:
-      return 16;
-    default:
-      return -1;
-  }
+  return FIXED_SIZES.get(type) ?? -1;
 }
 
 function isMvBase(base: number): boolean {
@@ -198,11 +194,11 @@ export function pushAbValueList(w: WireWriter, values: readonly AbTaggedValue[])
   for (const v of values) pushAbTaggedValue(w, v);
 }
 
-/** LargePropertyTagArray. */
-export function pullLargeTags(r: WireReader): number[] {
-  const n = r.count(r.u32(), 4, 'property tags');
-  if (n > MAX_PROP_TAGS) {
-    r.fail('too-many', `${n} property tags`);
+/** A u32 count then that many u32s (LargePropertyTagArray, MinimalIds); beyond `max`, an error. */
+export function pullU32Array(r: WireReader, max: number, what: string): number[] {
+  const n = r.count(r.u32(), 4, what);
+  if (n > max) {
+    r.fail('too-many', `${n} ${what}`);
     return [];
   }
   const out = new Array<number>(n);
@@ -210,10 +206,17 @@ export function pullLargeTags(r: WireReader): number[] {
   return r.ok ? out : [];
 }
 
-export function pushLargeTags(w: WireWriter, tags: readonly number[]): void {
-  w.u32(tags.length);
-  for (const t of tags) w.u32(t);
+export function pushU32Array(w: WireWriter, values: readonly number[]): void {
+  w.u32(values.length);
+  for (const v of values) w.u32(v);
 }
+
+/** LargePropertyTagArray. */
+export function pullLargeTags(r: WireReader): number[] {
+  return pullU32Array(r, MAX_PROP_TAGS, 'property tags');
+}
+
+export const pushLargeTags = pushU32Array;
 
 // ---------------------------------------------------------------------------------------------
 // Rows

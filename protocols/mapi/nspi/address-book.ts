@@ -483,7 +483,7 @@ export class AddressBook {
     if (req.filter !== null) {
       const filter = normalizeRestriction(req.filter, stat.codePage);
       const ctx = new RestrictionContext();
-      matches = table.filter((o) => this.matches(o, filter, ctx, table));
+      matches = table.filter((o) => this.matches(o, filter, ctx));
     } else if (req.propertyName !== null && (req.propertyName.id >>> 16) === AbTag.PidTagAddressBookMember >>> 16) {
       // The members of the distribution list at CurrentRec (a link attribute read as a table).
       const dl = snap.byMid.get(stat.currentRec);
@@ -500,14 +500,14 @@ export class AddressBook {
   }
 
   /** A restriction over an object; nodes on PidTagAnr run ambiguous name resolution. */
-  private matches(o: AbObject, r: Restriction, ctx: RestrictionContext, table: readonly AbObject[]): boolean {
+  private matches(o: AbObject, r: Restriction, ctx: RestrictionContext): boolean {
     switch (r.type) {
       case 'and':
-        return r.children.every((c) => this.matches(o, c, ctx, table));
+        return r.children.every((c) => this.matches(o, c, ctx));
       case 'or':
-        return r.children.some((c) => this.matches(o, c, ctx, table));
+        return r.children.some((c) => this.matches(o, c, ctx));
       case 'not':
-        return !this.matches(o, r.child, ctx, table);
+        return !this.matches(o, r.child, ctx);
       case 'property':
       case 'content':
         if (r.tag >>> 16 === AbTag.PidTagAnr >>> 16) return typeof r.value === 'string' && anrResolve(r.value, [o]).length > 0;

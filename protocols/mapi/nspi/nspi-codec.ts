@@ -27,6 +27,8 @@ import {
   pushAbTaggedValue,
   pushAbValueList,
   pushLargeTags,
+  pullU32Array,
+  pushU32Array,
   type AbRow,
   type AbTaggedValue,
 } from './ab-values.js';
@@ -108,20 +110,10 @@ function pushOpt<T>(w: WireWriter, v: T | null, push: (v: T) => void): void {
 }
 
 function pullMids(r: WireReader): number[] {
-  const n = r.count(r.u32(), 4, 'minimal ids');
-  if (n > MAX_MIDS) {
-    r.fail('too-many', `${n} minimal ids`);
-    return [];
-  }
-  const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) out[i] = r.u32();
-  return r.ok ? out : [];
+  return pullU32Array(r, MAX_MIDS, 'minimal ids');
 }
 
-function pushMids(w: WireWriter, mids: readonly number[]): void {
-  w.u32(mids.length);
-  for (const m of mids) w.u32(m);
-}
+const pushMids = pushU32Array;
 
 /** StringArray_r (8-bit) or WStringArray_r (UTF-16): u32 count, then null-terminated strings. */
 function pullStrings(r: WireReader, wide: boolean): string[] {

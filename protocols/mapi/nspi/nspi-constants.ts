@@ -4,6 +4,7 @@
  * address book serves. One registry for the nspi module.
  */
 import { PropType, propTag } from '../../../storage/prop-types.js';
+import { Tag } from '../../../storage/prop-tags.js';
 
 /** NSPI return values (MS-OXNSPI 2.2.1.2). */
 export const NspiError = {
@@ -82,27 +83,27 @@ export const ContainerFlag = { AB_RECIPIENTS: 0x1, AB_SUBCONTAINERS: 0x2, AB_UNM
 export const ENTRYID_PERMANENT = 0x00;
 export const ENTRYID_EPHEMERAL = 0x87;
 
-const B = PropType.PtypBinary;
 const I4 = PropType.PtypInteger32;
 const S = PropType.PtypString;
 const BOOL = PropType.PtypBoolean;
-const MVS = PropType.PtypMultipleString;
-const OBJ = PropType.PtypObject;
 
-/** Address book property tags (MS-OXOABK, MS-OXPROPS); strings with the Unicode type. */
+/**
+ * Address book property tags (MS-OXOABK, MS-OXPROPS), strings with the Unicode type. Those the
+ * store knows come from its registry (storage/prop-tags.ts); the rest are the address book's own.
+ */
 export const AbTag = {
-  PidTagEntryId: propTag(0x0fff, B),
-  PidTagInstanceKey: propTag(0x0ff6, B),
-  PidTagRecordKey: propTag(0x0ff9, B),
-  PidTagSearchKey: propTag(0x300b, B),
-  PidTagObjectType: propTag(0x0ffe, I4),
-  PidTagDisplayType: propTag(0x3900, I4),
+  PidTagEntryId: Tag.PidTagEntryId,
+  PidTagInstanceKey: Tag.PidTagInstanceKey,
+  PidTagRecordKey: Tag.PidTagRecordKey,
+  PidTagSearchKey: Tag.PidTagSearchKey,
+  PidTagObjectType: Tag.PidTagObjectType,
+  PidTagDisplayType: Tag.PidTagDisplayType,
   PidTagDisplayTypeEx: propTag(0x3905, I4),
-  PidTagDisplayName: propTag(0x3001, S),
-  PidTagAddressType: propTag(0x3002, S),
-  PidTagEmailAddress: propTag(0x3003, S),
-  PidTagSmtpAddress: propTag(0x39fe, S),
-  PidTagAddressBookProxyAddresses: propTag(0x800f, MVS),
+  PidTagDisplayName: Tag.PidTagDisplayName,
+  PidTagAddressType: Tag.PidTagAddressType,
+  PidTagEmailAddress: Tag.PidTagEmailAddress,
+  PidTagSmtpAddress: Tag.PidTagSmtpAddress,
+  PidTagAddressBookProxyAddresses: propTag(0x800f, PropType.PtypMultipleString),
   PidTagAccount: propTag(0x3a00, S),
   PidTagTitle: propTag(0x3a17, S),
   PidTagDepartmentName: propTag(0x3a18, S),
@@ -111,17 +112,16 @@ export const AbTag = {
   PidTagPrimaryTelephoneNumber: propTag(0x3a1a, S),
   PidTagCompanyName: propTag(0x3a16, S),
   PidTagAddressBookHomeMessageDatabase: propTag(0x8006, S),
-  PidTagAddressBookMember: propTag(0x8009, OBJ),
+  PidTagAddressBookMember: propTag(0x8009, PropType.PtypObject),
   PidTagAddressBookDisplayNamePrintable: propTag(0x39ff, S),
   PidTagTransmittableDisplayName: propTag(0x3a20, S),
-  PidTagSendRichInfo: propTag(0x3a40, BOOL),
-  PidTagTemplateid: propTag(0x3902, B),
+  PidTagSendRichInfo: Tag.PidTagSendRichInfo,
   // Containers (MS-OXOABK 2.2.2)
   PidTagContainerFlags: propTag(0x3600, I4),
   PidTagDepth: propTag(0x3005, I4),
   PidTagAddressBookContainerId: propTag(0xfffd, I4),
   PidTagAddressBookIsMaster: propTag(0xfffb, BOOL),
-  PidTagAddressBookParentEntryId: propTag(0xfffc, B),
+  PidTagAddressBookParentEntryId: propTag(0xfffc, PropType.PtypBinary),
   // Resolution (MS-OXNSPI 3.1.4.7: ambiguous name resolution)
   PidTagAnr: propTag(0x360c, S),
 } as const;

@@ -12,7 +12,7 @@ import type { DirectoryStore, UserRecord } from '../../../storage/directory-stor
 import { InvalidRequestBody } from '../http/response-codes.js';
 import { AddressBook, type AbSession } from './address-book.js';
 import { NspiError } from './nspi-constants.js';
-import { nspiCodecs, type NspiRequestType } from './nspi-codec.js';
+import { nspiCodecs, type NspiCodec, type NspiRequestType } from './nspi-codec.js';
 
 /** The authenticated user. */
 export interface NspiCaller {
@@ -65,7 +65,7 @@ export class NspiService {
       return this.answer(type, body, session, caller);
     } catch (err) {
       if (err instanceof InvalidRequestBody) throw err;
-      return errorResponse(type, NspiError.GeneralFailure);
+      return nspiErrorResponse(type, NspiError.GeneralFailure);
     }
   }
 
@@ -77,97 +77,48 @@ export class NspiService {
   }
 
   private answer(type: Exclude<NspiRequestType, 'Bind'>, body: Uint8Array, s: NspiSession, caller: NspiCaller): Uint8Array {
-    const b = this.book;
-    const c = nspiCodecs;
-    switch (type) {
-      case 'Unbind':
-        c.Unbind.pullRequest(body);
-        return c.Unbind.pushResponse({ error: NspiError.UnbindSuccess });
-      case 'CompareMIds':
-        return c.CompareMIds.pushResponse(b.compareMIds(s, c.CompareMIds.pullRequest(body)));
-      case 'DNToMId':
-        return c.DNToMId.pushResponse(b.dnToMId(s, c.DNToMId.pullRequest(body)));
-      case 'GetMatches':
-        return c.GetMatches.pushResponse(b.getMatches(s, c.GetMatches.pullRequest(body)));
-      case 'GetPropList':
-        return c.GetPropList.pushResponse(b.getPropList(s, c.GetPropList.pullRequest(body)));
-      case 'GetProps':
-        return c.GetProps.pushResponse(b.getProps(s, c.GetProps.pullRequest(body)));
-      case 'GetSpecialTable':
-        return c.GetSpecialTable.pushResponse(b.getSpecialTable(s, c.GetSpecialTable.pullRequest(body)));
-      case 'GetTemplateInfo':
-        return c.GetTemplateInfo.pushResponse(b.getTemplateInfo(s, c.GetTemplateInfo.pullRequest(body)));
-      case 'ModLinkAtt':
-        c.ModLinkAtt.pullRequest(body);
-        // The directory is administered by its own tools, not by mail clients.
-        return c.ModLinkAtt.pushResponse({ error: NspiError.AccessDenied });
-      case 'ModProps':
-        c.ModProps.pullRequest(body);
-        return c.ModProps.pushResponse({ error: NspiError.AccessDenied });
-      case 'QueryColumns':
-        return c.QueryColumns.pushResponse(b.queryColumns(s, c.QueryColumns.pullRequest(body)));
-      case 'QueryRows':
-        return c.QueryRows.pushResponse(b.queryRows(s, c.QueryRows.pullRequest(body)));
-      case 'ResolveNames':
-        return c.ResolveNames.pushResponse(b.resolveNames(s, c.ResolveNames.pullRequest(body)));
-      case 'ResortRestriction':
-        return c.ResortRestriction.pushResponse(b.resortRestriction(s, c.ResortRestriction.pullRequest(body)));
-      case 'SeekEntries':
-        return c.SeekEntries.pushResponse(b.seekEntries(s, c.SeekEntries.pullRequest(body)));
-      case 'UpdateStat':
-        return c.UpdateStat.pushResponse(b.updateStat(s, c.UpdateStat.pullRequest(body)));
-      case 'GetMailboxUrl': {
-        const { serverDn } = c.GetMailboxUrl.pullRequest(body);
-        const user = b.user(caller.userId);
-        const url = user !== undefined && this.opts.mailboxUrlFor !== undefined ? this.opts.mailboxUrlFor(user, serverDn) : `${this.opts.baseUrl}/mapi/emsmdb/`;
-        return c.GetMailboxUrl.pushResponse({ error: NspiError.Success, url });
-      }
-      case 'GetAddressBookUrl':
-        c.GetAddressBookUrl.pullRequest(body);
-        return c.GetAddressBookUrl.pushResponse({ error: NspiError.Success, url: `${this.opts.baseUrl}/mapi/nspi/` });
-    }
+    return this.routes[type](body, s, caller);
   }
+
+  /** Per request type: pull the body, run the engine, push the response. */
+  private readonly routes: { [K in Exclude<NspiRequestType, 'Bind'>]: (body: Uint8Array, s: NspiSession, caller: NspiCaller) => Uint8Array } = {
+    Unbind: route(nspiCodecs.Unbind, () => ({ error: NspiError.UnbindSuccess })),
+    CompareMIds: route(nspiCodecs.CompareMIds, (q, s) => this.book.compareMIds(s, q)),
+    DNToMId: route(nspiCodecs.DNToMId, (q, s) => this.book.dnToMId(s, q)),
+    GetMatches: route(nspiCodecs.GetMatches, (q, s) => this.book.getMatches(s, q)),
+    GetPropList: route(nspiCodecs.GetPropList, (q, s) => this.book.getPropList(s, q)),
+    GetProps: route(nspiCodecs.GetProps, (q, s) => this.book.getProps(s, q)),
+    GetSpecialTable: route(nspiCodecs.GetSpecialTable, (q, s) => this.book.getSpecialTable(s, q)),
+    GetTemplateInfo: route(nspiCodecs.GetTemplateInfo, (q, s) => this.book.getTemplateInfo(s, q)),
+    // The directory is administered by its own tools, not by mail clients.
+    ModLinkAtt: route(nspiCodecs.ModLinkAtt, () => ({ error: NspiError.AccessDenied })),
+    ModProps: route(nspiCodecs.ModProps, () => ({ error: NspiError.AccessDenied })),
+    QueryColumns: route(nspiCodecs.QueryColumns, (q, s) => this.book.queryColumns(s, q)),
+    QueryRows: route(nspiCodecs.QueryRows, (q, s) => this.book.queryRows(s, q)),
+    ResolveNames: route(nspiCodecs.ResolveNames, (q, s) => this.book.resolveNames(s, q)),
+    ResortRestriction: route(nspiCodecs.ResortRestriction, (q, s) => this.book.resortRestriction(s, q)),
+    SeekEntries: route(nspiCodecs.SeekEntries, (q, s) => this.book.seekEntries(s, q)),
+    UpdateStat: route(nspiCodecs.UpdateStat, (q, s) => this.book.updateStat(s, q)),
+    GetMailboxUrl: route(nspiCodecs.GetMailboxUrl, (q, _s, caller) => {
+      const user = this.book.user(caller.userId);
+      const hook = this.opts.mailboxUrlFor;
+      return { error: NspiError.Success, url: user !== undefined && hook !== undefined ? hook(user, q.serverDn) : `${this.opts.baseUrl}/mapi/emsmdb/` };
+    }),
+    GetAddressBookUrl: route(nspiCodecs.GetAddressBookUrl, () => ({ error: NspiError.Success, url: `${this.opts.baseUrl}/mapi/nspi/` })),
+  };
+}
+
+function route<Req, Resp>(codec: NspiCodec<Req, Resp>, run: (req: Req, s: NspiSession, caller: NspiCaller) => Resp) {
+  return (body: Uint8Array, s: NspiSession, caller: NspiCaller): Uint8Array => codec.pushResponse(run(codec.pullRequest(body), s, caller));
 }
 
 /**
- * A well-formed response carrying only an error: StatusCode 0, ErrorCode, every optional field
- * absent, AuxiliaryBufferSize 0. Built by hand because the layouts differ per type.
+ * Every field a response may carry, empty: each codec pushes the fields of its own layout, so
+ * `{ error, ...NO_FIELDS }` is a well-formed error-only response of any type (optional fields
+ * absent, StatusCode 0, AuxiliaryBufferSize 0).
  */
-function errorResponse(type: Exclude<NspiRequestType, 'Bind'>, error: number): Uint8Array {
-  const c = nspiCodecs;
-  switch (type) {
-    case 'Unbind':
-    case 'ModLinkAtt':
-    case 'ModProps':
-      return c.Unbind.pushResponse({ error });
-    case 'CompareMIds':
-      return c.CompareMIds.pushResponse({ error, result: 0 });
-    case 'DNToMId':
-      return c.DNToMId.pushResponse({ error, mids: null });
-    case 'GetMatches':
-      return c.GetMatches.pushResponse({ error, state: null, mids: null, table: null });
-    case 'GetPropList':
-      return c.GetPropList.pushResponse({ error, tags: null });
-    case 'GetProps':
-      return c.GetProps.pushResponse({ error, codePage: 0, values: null });
-    case 'GetSpecialTable':
-      return c.GetSpecialTable.pushResponse({ error, codePage: 0, version: null, rows: null });
-    case 'GetTemplateInfo':
-      return c.GetTemplateInfo.pushResponse({ error, codePage: 0, row: null });
-    case 'QueryColumns':
-      return c.QueryColumns.pushResponse({ error, columns: null });
-    case 'QueryRows':
-      return c.QueryRows.pushResponse({ error, state: null, table: null });
-    case 'ResolveNames':
-      return c.ResolveNames.pushResponse({ error, codePage: 0, mids: null, table: null });
-    case 'ResortRestriction':
-      return c.ResortRestriction.pushResponse({ error, state: null, mids: null });
-    case 'SeekEntries':
-      return c.SeekEntries.pushResponse({ error, state: null, table: null });
-    case 'UpdateStat':
-      return c.UpdateStat.pushResponse({ error, state: null, delta: null });
-    case 'GetMailboxUrl':
-    case 'GetAddressBookUrl':
-      return c.GetMailboxUrl.pushResponse({ error, url: '' });
-  }
+const NO_FIELDS = { serverGuid: new Uint8Array(16), result: 0, codePage: 0, url: '', state: null, mids: null, table: null, tags: null, values: null, columns: null, rows: null, row: null, version: null, delta: null };
+
+export function nspiErrorResponse(type: Exclude<NspiRequestType, 'Bind'>, error: number): Uint8Array {
+  return (nspiCodecs[type] as NspiCodec<unknown, unknown>).pushResponse({ error, ...NO_FIELDS });
 }
