@@ -8,6 +8,9 @@
  * and ends with AuxiliaryBufferSize = 0 here. Optional fields follow a Boolean "Has..." byte
  * (nonzero: present); we write 0xFF for true as Exchange does. Restrictions (GetMatches Filter)
  * are the MS-OXCDATA 2.12 form with 4-byte RestrictCount, as in the other MAPI/HTTP contexts.
+ * Known gap: the shared restriction codec (../wire/prop-values.ts) reads a PtypBinary value inside
+ * a restriction with the ROP buffers' 16-bit count, where MS-OXCDATA 2.11.1.1 gives MAPI/HTTP a
+ * 32-bit one; address book filters compare strings and integers, so binary values there are rare.
  *
  * A body that does not parse (short, trailing bytes, bad values, counts beyond the limits of
  * ./ab-values.ts) throws InvalidRequestBody: the transport answers X-ResponseCode 12.
