@@ -6,7 +6,7 @@
  * Properties cross threads as encoded property bags (storage/prop-bag.ts): exact for every
  * type (64-bit integers, FILETIMEs, binaries), and cheap to move.
  */
-import { defineActorKind, replyWhen, type ActorContext, type ReplyWhen } from '../../runtime/actor.js';
+import { defineActorKind, replyWhen, ReplyWhen, type Actor, type ActorContext, type Handlers } from '../../runtime/actor.js';
 import { packWire, unpackWire } from './imap-pack.js';
 import { actorError } from '../../runtime/errors.js';
 import { MailboxEnv } from '../../storage/mailbox-env.js';
@@ -21,7 +21,7 @@ import { FolderType, Tag } from '../../storage/prop-tags.js';
 import { MessageStore, type ChangesSince, type IndexKey, type MessageIn } from '../../storage/message-store.js';
 import { MessageInstances } from './objects/message-instances.js';
 import { runRops, type HandlerTable, type RopEnv, type RopRunArgs, type RopRunResult } from './rop/rop-run.js';
-import { RopSession } from './rop/rop-session.js';
+import { RopSession, type ServerObject } from './rop/rop-session.js';
 import { registerStoreRops } from './rop/store-rops.js';
 import { messageInToWire, toWireName, wireToMessageIn, type WireAttachment, type WireMessage, type WireName } from './wire-message.js';
 import { synthesizeBodies } from '../../protocols/mail/body.js';
@@ -422,7 +422,14 @@ export default defineActorKind<MailboxProtocol>({
       return x.env.idle().then(() => fn(need()));
     };
 
-    return {
+    /** The actor's own handlers, for ROP handlers to run in place (RopEnv.op). */
+    let ops: Handlers<MailboxProtocol> | null = null;
+    /** What an object holds here goes when a ROP session releases it. */
+    const disposeRopObject = (obj: ServerObject) => {
+      if (obj.kind === 'table' && obj.table !== 0) tables.delete(obj.table);
+      else if (obj.kind === 'message') instances.release(obj.instance);
+    };
+    const actor: Actor<MailboxProtocol> = {
       async onActivate() {
         const path = locateMailbox(ctx.settings.partitions, address);
         if (path === null) return;
@@ -607,7 +614,7 @@ export default defineActorKind<MailboxProtocol>({
             // The door has logons here but this actor does not know the session: it was
             // passivated or its worker restarted. The door ends the session context visibly.
             if (args.expectSession) throw actorError('SESSION_LOST', `MAPI session ${args.session} is gone from ${ctx.id}`);
-            session = new RopSession(args.session, args.caller);
+            session = new RopSession(args.session, args.caller, disposeRopObject);
             ropSessions.set(args.session, session);
           }
           const durables: Promise<unknown>[] = [];
@@ -624,6 +631,15 @@ export default defineActorKind<MailboxProtocol>({
               durables.push(c.durable);
               return c.value;
             },
+            op: async (name, a) => {
+              const r = await (ops![name] as (x: unknown) => unknown)(a);
+              if (r instanceof ReplyWhen) {
+                durables.push(r.when);
+                return (await r.value) as never;
+              }
+              return r as never;
+            },
+            emit: (topic, data) => ctx.emit(topic, data),
           };
           const result = await runRops(env, session, args, ROP_HANDLERS);
           if (session.size === 0) ropSessions.delete(args.session);
@@ -917,5 +933,7 @@ export default defineActorKind<MailboxProtocol>({
           }),
       },
     };
+    ops = actor.handlers;
+    return actor;
   },
 });

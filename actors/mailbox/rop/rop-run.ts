@@ -20,6 +20,7 @@ import { ActorError } from '../../../runtime/errors.js';
 import { NO_HANDLE, RopSession, type Caller, type ObjectEntry, type ServerObject } from './rop-session.js';
 import type { MailboxStore } from '../../../storage/mailbox-store.js';
 import type { MessageStore } from '../../../storage/message-store.js';
+import type { MailboxProtocol } from '../mailbox-actor.js';
 
 export interface RopRunArgs {
   /** The door's session id (its EMSMDB session context). */
@@ -70,6 +71,13 @@ export interface RopEnv {
   read<T>(fn: (x: { store: MailboxStore; msgs: MessageStore }) => T): Promise<T>;
   /** Commits a write in its own child transaction; durability is awaited by the run. */
   write<T>(fn: (x: { store: MailboxStore; msgs: MessageStore }) => T): Promise<T>;
+  /**
+   * Runs one of the mailbox actor's own ops in place (no thread hop): tables, message instances,
+   * folders, search criteria, named properties. A write op's flush is awaited by the run.
+   */
+  op<O extends keyof MailboxProtocol & string>(name: O, args: MailboxProtocol[O]['args']): Promise<MailboxProtocol[O]['result']>;
+  /** Publishes an event to the door (notifications). */
+  emit(topic: string, data: unknown): void;
 }
 
 export interface HandlerCtx {

@@ -8,6 +8,7 @@
  * 0xFFFFFFFF is never used: clients put it in unused table slots.
  */
 import { actorError } from '../../../runtime/errors.js';
+import type { StreamState } from './stream-state.js';
 
 /** Objects one session may hold in one mailbox (Outlook keeps a few hundred open). */
 export const MAX_OBJECTS_PER_SESSION = 4096;
@@ -32,8 +33,72 @@ export interface LogonObject {
   owner: boolean;
 }
 
-/** Every server object kind; issue 8 adds folders, tables, messages, attachments, streams. */
-export type ServerObject = LogonObject;
+/** An open folder (MS-OXCFOLD); `fid` is the folder's GLOBCNT in this mailbox. */
+export interface FolderObject {
+  kind: 'folder';
+  fid: number;
+}
+
+/** What a table object lists. */
+export type TableKind = 'contents' | 'associated' | 'hierarchy' | 'recipients' | 'attachments' | 'permissions' | 'rules';
+
+/**
+ * A table (MS-OXCTABL). Contents / associated / hierarchy tables are views the actor keeps
+ * (`table` is the actor's table id; writes invalidate them and produce table notifications);
+ * the others are made on the object they belong to.
+ */
+export interface TableObject {
+  kind: 'table';
+  tableKind: TableKind;
+  /** The actor's table id (views), 0 for tables kept here. */
+  table: number;
+  /** The folder (views) or 0. */
+  fid: number;
+  /** Table flags of the opening ROP (Depth, NoNotifications, ...). */
+  flags: number;
+  /** Columns set by RopSetColumns (kept here too: the response codecs need them). */
+  columns: number[] | null;
+  /** The handle of the object the table was opened on (messages: attachments / recipients). */
+  owner: number;
+}
+
+/** An open message (MS-OXCMSG) on one of the actor's message instances. */
+export interface MessageObject {
+  kind: 'message';
+  instance: number;
+  /** The stored message (null: created, not saved yet). */
+  mid: number | null;
+  fid: number;
+  readOnly: boolean;
+}
+
+/** An open attachment of a message instance. */
+export interface AttachmentObject {
+  kind: 'attachment';
+  instance: number;
+  num: number;
+  readOnly: boolean;
+}
+
+/** An open property stream (MS-OXCPRPT 2.2.x streams); the state lives in stream-state.ts. */
+export interface StreamObject {
+  kind: 'stream';
+  state: StreamState;
+}
+
+/** A notification subscription (RopRegisterNotification, MS-OXCNOTIF). */
+export interface NotifyObject {
+  kind: 'notify';
+  /** NotificationTypes flags asked for. */
+  types: number;
+  /** 0: the whole store; else the folder / message it watches. */
+  fid: number;
+  mid: number;
+  wantWholeStore: boolean;
+}
+
+/** Every server object kind. */
+export type ServerObject = LogonObject | FolderObject | TableObject | MessageObject | AttachmentObject | StreamObject | NotifyObject;
 
 export interface ObjectEntry {
   handle: number;
@@ -54,6 +119,8 @@ export class RopSession {
   constructor(
     readonly id: string,
     readonly caller: Caller,
+    /** Frees what an object holds in the actor (tables, message instances) when it is released. */
+    private readonly dispose: (obj: ServerObject) => void = () => undefined,
   ) {}
 
   add(logonId: number, obj: ServerObject, parent: number | null): number {
@@ -83,6 +150,11 @@ export class RopSession {
     while (stack.length > 0) {
       const e = stack.pop()!;
       this.objects.delete(e.handle);
+      try {
+        this.dispose(e.obj);
+      } catch {
+        // Already gone in the actor (its session ended): nothing to free.
+      }
       if (e.obj.kind === 'logon' && this.logons.get(e.logonId) === e.handle) {
         this.logons.delete(e.logonId);
         ended.push(e.logonId);
@@ -98,5 +170,11 @@ export class RopSession {
 
   get size(): number {
     return this.objects.size;
+  }
+
+  /** Releases everything (the session ends). */
+  releaseAll(): void {
+    for (const h of [...this.logons.values()]) this.release(h);
+    for (const h of [...this.objects.keys()]) this.release(h);
   }
 }

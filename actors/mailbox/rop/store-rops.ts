@@ -160,7 +160,7 @@ const problemsOf = (asked: readonly number[], errs: { tag: number; error: string
   errs.map((e) => ({ index: Math.max(0, asked.indexOf(e.tag)), tag: e.tag, errorCode: (Ec as Record<string, number>)[e.error] ?? Ec.ecError }));
 
 const setProps: RopHandler = async (q, h) => {
-  if (!h.input.obj.owner) return { returnValue: Ec.ecAccessDenied };
+  if (h.input.obj.kind !== 'logon' || !h.input.obj.owner) return { returnValue: Ec.ecAccessDenied };
   const values = q.propertyValues as TaggedValue[];
   const bag: PropMap = new Map();
   const bad: PropertyProblem[] = [];
@@ -173,7 +173,7 @@ const setProps: RopHandler = async (q, h) => {
 };
 
 const deleteProps: RopHandler = async (q, h) => {
-  if (!h.input.obj.owner) return { returnValue: Ec.ecAccessDenied };
+  if (h.input.obj.kind !== 'logon' || !h.input.obj.owner) return { returnValue: Ec.ecAccessDenied };
   const tags = q.propertyTags as number[];
   const errs = await h.env.write(({ store }) => store.deleteStoreProps(tags));
   return { ok: { propertyProblems: problemsOf(tags, errs) } };
