@@ -23,6 +23,12 @@ import { MessageInstances } from './objects/message-instances.js';
 import { runRops, type HandlerTable, type RopEnv, type RopRunArgs, type RopRunResult } from './rop/rop-run.js';
 import { RopSession, type ServerObject } from './rop/rop-session.js';
 import { registerStoreRops } from './rop/store-rops.js';
+import { registerFolderRops } from './rop/folder-rops.js';
+import { registerTableRops } from './rop/table-rops.js';
+import { registerPropRops } from './rop/prop-rops.js';
+import { registerStreamRops } from './rop/stream-rops.js';
+import { registerMessageRops } from './rop/message-rops.js';
+import { registerNotifyRops } from './rop/notify-rops.js';
 import { messageInToWire, toWireName, wireToMessageIn, type WireAttachment, type WireMessage, type WireName } from './wire-message.js';
 import { synthesizeBodies } from '../../protocols/mail/body.js';
 import { SLICE_MS, Table, type Origin, type SortKey } from './objects/table.js';
@@ -319,6 +325,12 @@ function pick(props: PropMap, tags: readonly number[] | undefined): PropMap {
 /** ROP handlers by RopId and input object kind (actors/mailbox/rop/). */
 const ROP_HANDLERS: HandlerTable = new Map();
 registerStoreRops(ROP_HANDLERS);
+registerFolderRops(ROP_HANDLERS);
+registerTableRops(ROP_HANDLERS);
+registerPropRops(ROP_HANDLERS);
+registerStreamRops(ROP_HANDLERS);
+registerMessageRops(ROP_HANDLERS);
+registerNotifyRops(ROP_HANDLERS);
 
 export default defineActorKind<MailboxProtocol>({
   readOnly: ['imapFolders', 'imapStatus', 'imapSelect', 'imapSync', 'imapFetch', 'imapSearch', 'exists', 'logonInfo', 'getStoreProps', 'getFolderProps', 'listFolders', 'receiveFolder', 'getMessage', 'getAttachmentData', 'getMessageFull', 'getOriginalMime', 'folderInternetIds', 'quotaState', 'listContents', 'changesSince', 'stats', 'namesFromIds', 'listSoftDeleted'],

@@ -1,0 +1,6 @@
+/** Message ROPs (issue 8): filled in by their own change. */
+import type { HandlerTable } from './rop-run.js';
+
+export function registerMessageRops(t: HandlerTable): void {
+  void t;
+}

@@ -1,0 +1,6 @@
+/** Table ROPs (issue 8): filled in by their own change. */
+import type { HandlerTable } from './rop-run.js';
+
+export function registerTableRops(t: HandlerTable): void {
+  void t;
+}
