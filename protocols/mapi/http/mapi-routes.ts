@@ -166,7 +166,7 @@ export function mapiRoutes<N>(o: MapiRoutesOptions<N>): { routes: Route[]; conte
     if (req.method !== 'POST') return reply.fail(ResponseCode.InvalidVerb, 'MAPI over HTTP takes POST requests');
     if (requestType === undefined || requestId === undefined || clientInfo === undefined) return reply.fail(ResponseCode.MissingHeader, 'X-RequestType, X-RequestId and X-ClientInfo are required');
     const ct = (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (ct !== CONTENT_TYPE && ct !== 'application/octet-stream') return reply.fail(ResponseCode.InvalidHeader, `Content-Type must be ${CONTENT_TYPE}`);
+    if (requestType !== 'PING' && ct !== CONTENT_TYPE && ct !== 'application/octet-stream') return reply.fail(ResponseCode.InvalidHeader, `Content-Type must be ${CONTENT_TYPE}`);
     const known = requestType === 'PING' || (endpoint === 'emsmdb' ? EmsmdbService.requestTypes.has(requestType) : o.nspi.types.has(requestType));
     if (!known) return reply.fail(ResponseCode.InvalidRequestType, `unknown X-RequestType ${requestType}`);
     const body = await c.readBody();
