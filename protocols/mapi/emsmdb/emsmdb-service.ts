@@ -15,6 +15,7 @@ import type { ActorSystem } from '../../../runtime/actor-system.js';
 import { ActorError } from '../../../runtime/errors.js';
 import type { MailboxProtocol } from '../../../actors/mailbox/mailbox-actor.js';
 import type { Caller } from '../../../actors/mailbox/rop/rop-session.js';
+import type { RopRunResult } from '../../../actors/mailbox/rop/rop-run.js';
 import type { DirectoryStore, UserRecord } from '../../../storage/directory-store.js';
 import { WireWriter } from '../wire/writer.js';
 import { ExtFlags, pullExtendedBuffers, pushExtendedBuffer } from '../wire/rpc-ext.js';
@@ -37,6 +38,10 @@ import {
 const MAX_PAYLOAD = 0xffff;
 /** Smallest MaxRopOut honoured (MS-OXCRPC: pcbOut is at least 0x8008 for Execute). */
 const MIN_ROP_OUT = 0x8008;
+/** RopBackoff with no per-ROP entries and no additional data (MS-OXCROPS 2.2.15.2). */
+const BACKOFF_SIZE = 1 + 1 + 4 + 1 + 2;
+/** How long a busy mailbox asks the client to wait (ms). */
+const BACKOFF_MS = 1000;
 /** Payloads below this are not worth compressing. */
 const COMPRESS_FROM = 1024;
 /** How long NotificationWait waits for an event before answering "none" (MS-OXCMAPIHTTP 3.2.5.4: about 5 minutes). */
@@ -172,6 +177,8 @@ export class EmsmdbService {
     const rops = pulled.rops;
     let i = 0;
     let tooSmall: { at: number; needed: number } | null = null;
+    /** Logons whose mailbox was too busy: each gets a RopBackoff (MS-OXCROPS 2.2.15.2). */
+    const backoff = new Set<number>();
     while (i < rops.length) {
       const first = rops[i]!;
       const logonId = first.request.logonId;
@@ -215,7 +222,8 @@ export class EmsmdbService {
         i = j;
         continue;
       }
-      const result = await this.run(s, target, payload.subarray(first.start, rops[j - 1]!.end), handles, limit - w.pos - 3, owner);
+      const result = (await this.run(s, target, payload.subarray(first.start, rops[j - 1]!.end), handles, limit - w.pos - 3 - BACKOFF_SIZE, owner)) ?? this.busy(rops.slice(i, j), handles);
+      if (result.backoff === true) backoff.add(logonId);
       w.bytes(result.responses);
       handles = result.handles;
       for (const id of result.logonsOpened) s.logons.set(id, target);
@@ -235,6 +243,14 @@ export class EmsmdbService {
       w.bytes(rest);
     } else if (s.pendingNotify.length > 0) {
       this.appendNotifications(w, s, limit);
+    }
+    for (const logonId of backoff) {
+      if (w.pos + BACKOFF_SIZE > limit) break;
+      w.u8(RopId.Backoff);
+      w.u8(logonId);
+      w.u32(BACKOFF_MS);
+      w.u8(0); // BackoffRopCount
+      w.u16(0); // AdditionalDataSize
     }
     w.patchU16(0, w.pos);
     for (const h of handles) w.u32(h);
@@ -264,7 +280,20 @@ export class EmsmdbService {
     return Ec.ecLoginPerm;
   }
 
-  private async run(s: EmsmdbSession, mailbox: string, rops: Uint8Array, handles: number[], budget: number, owner: boolean) {
+  /** A run the mailbox could not take (its queue is full): every ROP answers ecServerBusy. */
+  private busy(rops: readonly PulledRop[], handles: number[]): RopRunResult & { backoff: true } {
+    const w = new WireWriter();
+    for (const { request: q } of rops) {
+      if (q.ropId === RopId.Release) continue;
+      w.u8(q.ropId);
+      w.u8(q.ropId === RopId.Logon ? (q.outputHandleIndex ?? 0) : q.inputHandleIndex);
+      w.u32(Ec.ecServerBusy);
+    }
+    return { responses: w.toBytes(), done: rops.length, handles, logonsOpened: [], logonsReleased: [], tooBig: 0, backoff: true };
+  }
+
+  /** Runs ROPs in the mailbox actor; undefined when the mailbox is too busy (the caller backs off). */
+  private async run(s: EmsmdbSession, mailbox: string, rops: Uint8Array, handles: number[], budget: number, owner: boolean): Promise<(RopRunResult & { backoff?: boolean }) | undefined> {
     const expectSession = s.mailboxes.has(mailbox);
     try {
       const r = await this.deps.system.call(actorRef<MailboxProtocol>('mailbox', mailbox), 'ropRun', {
@@ -279,10 +308,12 @@ export class EmsmdbService {
       if (r.logonsOpened.length > 0) s.mailboxes.add(mailbox);
       return r;
     } catch (err) {
-      if (err instanceof ActorError && (err.code === 'SESSION_LOST' || err.code === 'UNAVAILABLE')) {
+      if (err instanceof ActorError && (err.code === 'SESSION_LOST' || (err.code === 'UNAVAILABLE' && expectSession))) {
+        // The actor's objects of this session are gone (moved, passivated, worker restarted).
         s.lost = true;
         throw new SessionLost(err.detail);
       }
+      if (err instanceof ActorError && err.retryable) return undefined;
       throw err;
     }
   }

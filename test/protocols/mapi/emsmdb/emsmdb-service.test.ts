@@ -188,3 +188,34 @@ test('queued notifications: NotificationWait answers at once, the next Execute c
 function pushNotificationWait(): Uint8Array {
   return client.encodeNotificationWaitRequest({ flags: 0 });
 }
+
+test('a mailbox too busy to take a run answers ecServerBusy with RopBackoff, and nothing is lost', async (t) => {
+  const stack = await startMailStack(t, ['example.test'], { limits: { queueHard: 2, queueSoft: 1 } });
+  const alice = await stack.addUser('alice@example.test', 'pw', 'Alice');
+  const svc = new EmsmdbService({ system: stack.sys, dir: stack.dir, log: quietLog });
+  const sessions = Array.from({ length: 24 }, (_, i) => {
+    const r = svc.connect(pushConnectRequest({ userDn: alice.legacyDn, flags: 0, defaultCodePage: 1252, lcidSort: 1033, lcidString: 1033, aux: new Uint8Array(0) }), alice, `busy-${i}`);
+    return r.session!;
+  });
+  const body = () =>
+    pushExecuteRequest({ flags: 0, ropBuffer: pushExtendedBuffers([pushRopRequestBuffer([logonRop(alice.legacyDn) as unknown as RopRequest<Schema>], [0xffffffff])]), maxRopOut: 0x10008, aux: new Uint8Array(0) });
+  const answers = await Promise.all(sessions.map((s) => svc.execute(body(), s)));
+  let busy = 0;
+  for (const [i, a] of answers.entries()) {
+    const r = client.decodeExecuteResponse(a);
+    t.true(r.ok);
+    const payload = r.ok ? client.readExtendedBuffers(r.ropBuffer)[0]!.payload : new Uint8Array(0);
+    const rv = payload[4]! | (payload[5]! << 8) | (payload[6]! << 16) | (payload[7]! << 24);
+    if (rv >>> 0 === Ec.ecServerBusy) {
+      busy++;
+      t.is(payload[8], RopId.Backoff, 'RopBackoff follows the refused ROP');
+      t.is(sessions[i]!.logons.size, 0);
+      t.false(sessions[i]!.lost, 'a busy mailbox does not end the session');
+    } else {
+      t.is(rv, 0);
+      t.is(sessions[i]!.logons.size, 1);
+    }
+  }
+  t.true(busy > 0, 'some runs met the full queue');
+  t.true(busy < sessions.length, 'some runs got through');
+});
