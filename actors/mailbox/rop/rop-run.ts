@@ -90,6 +90,8 @@ export interface HandlerCtx {
   ropCtx: RopCtx;
   /** RopLogon: the caller owns the mailbox (the door decided). */
   owner: boolean;
+  /** The request's handle table as it stands (DestHandleIndex of srcdst ROPs). */
+  handles: readonly number[];
 }
 
 export type RopHandler = (q: RopRequest<Schema> & Record<string, unknown>, h: HandlerCtx) => RopOutcome | Promise<RopOutcome>;
@@ -198,7 +200,7 @@ async function dispatch(
   if (codec.id === RopId.Logon) {
     const h = byKind?.logon;
     if (h === undefined) return { returnValue: Ec.ecNotSupported };
-    return h(q, { env, session, logonId, input: undefined as unknown as ObjectEntry, ropCtx: {}, owner });
+    return h(q, { env, session, logonId, input: undefined as unknown as ObjectEntry, ropCtx: {}, owner, handles });
   }
   if (codec.id === RopId.Release) return {};
   const handle = handles[q.inputHandleIndex];
@@ -212,6 +214,6 @@ async function dispatch(
     }
     return { returnValue: Ec.ecNotSupported };
   }
-  return h(q, { env, session, logonId, input, ropCtx: {}, owner });
+  return h(q, { env, session, logonId, input, ropCtx: {}, owner, handles });
 }
 
