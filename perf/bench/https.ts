@@ -19,8 +19,6 @@
  * other load falls on both, and each server's CPU time per request is reported too (from /proc),
  * which moves far less with the box's load than requests/s.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -29,6 +27,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTlsServer } from 'node:tls';
 import { pino } from 'pino';
 import type { Row } from './common.js';
+import { alternate, autocannon, startChild as startServerChild, us, type CannonResult, type Child, type Saturation } from '../load/cannon.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROLE = process.env.STOA_BENCH_HTTPS_ROLE;
@@ -37,19 +36,6 @@ const PASSWORD = 'bench password 1';
 const AUTH = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
 const AD_BODY = `<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>${USER}</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`;
 const TINY = 'ok\n';
-
-// ---------------------------------------------------------------- autocannon (no bundled types)
-
-interface CannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number; max: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  duration: number;
-}
-type Cannon = (opts: Record<string, unknown>) => Promise<CannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
 
 // ---------------------------------------------------------------- child roles
 
@@ -119,22 +105,8 @@ if (ROLE !== undefined) {
 
 // ---------------------------------------------------------------- the run
 
-interface Child {
-  proc: ChildProcess;
-  port: number;
-}
-
 function startChild(role: string, env: Record<string, string>): Promise<Child> {
-  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, STOA_BENCH_HTTPS_ROLE: role, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      const m = /READY (\d+)/.exec(out);
-      if (m !== null) resolve({ proc, port: Number(m[1]) });
-    });
-    proc.once('exit', (code) => reject(new Error(`bench ${role} server exited (${code})`)));
-  });
+  return startServerChild(fileURLToPath(import.meta.url), { STOA_BENCH_HTTPS_ROLE: role, ...env }, role);
 }
 
 async function cannon(port: number, path: string, method: 'GET' | 'POST', extra: Record<string, unknown> = {}): Promise<CannonResult> {
@@ -151,49 +123,21 @@ async function cannon(port: number, path: string, method: 'GET' | 'POST', extra:
   return r;
 }
 
-/** CPU time (user + system) a child has used so far, in microseconds; null where /proc is missing. */
-function cpuMicros(pid: number): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
-  } catch {
-    return null;
-  }
-}
-/** USER_HZ: 100 on every Linux build Node supports. */
-const CLOCK_TICKS = 100;
-
-interface Saturation {
-  rps: number;
-  /** Server CPU per request (µs), null without /proc. */
-  cpuUs: number | null;
-  p50: number;
-}
-
 /**
- * Saturation of two servers in alternating slices (SLICES rounds of SECONDS / SLICES each): 16
+ * Saturation of two servers in alternating slices (three rounds of SECONDS / 3 each): 16
  * connections, each sending its next request when the answer arrives.
  */
 async function saturateBoth(a: { child: Child; path: string }, b: { child: Child; path: string }, method: 'GET' | 'POST'): Promise<[Saturation, Saturation]> {
-  const SLICES = 3;
-  const acc = [a, b].map(() => ({ total: 0, seconds: 0, cpu: 0 as number | null, p50: [] as number[] }));
-  for (let i = 0; i < SLICES; i++) {
-    for (const [k, side] of [a, b].entries()) {
-      const c0 = cpuMicros(side.child.proc.pid!);
-      const r = await cannon(side.child.port, side.path, method, { duration: SECONDS / SLICES });
-      const c1 = cpuMicros(side.child.proc.pid!);
-      const x = acc[k]!;
-      x.total += r.requests.total;
-      x.seconds += r.duration;
-      x.cpu = c0 === null || c1 === null || x.cpu === null ? null : x.cpu + (c1 - c0);
-      x.p50.push(r.latency.p50);
-    }
-  }
-  const out = acc.map((x) => ({ rps: x.total / x.seconds, cpuUs: x.cpu === null ? null : x.cpu / x.total, p50: x.p50.sort((p, q) => p - q)[1]! }));
-  return [out[0]!, out[1]!];
+  const side = (s: { child: Child; path: string }) => ({
+    pid: s.child.proc.pid!,
+    run: async (seconds: number) => {
+      const r = await cannon(s.child.port, s.path, method, { duration: seconds });
+      return { total: r.requests.total, duration: r.duration, p50: r.latency.p50 };
+    },
+  });
+  const [x, y] = await alternate([side(a), side(b)], SECONDS);
+  return [x!, y!];
 }
-
-const us = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(0)} µs`);
 
 export async function run(): Promise<Row[]> {
   const { loadConfig } = await import('../../runtime/config.js');
