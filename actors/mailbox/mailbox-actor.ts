@@ -640,13 +640,16 @@ export default defineActorKind<MailboxProtocol>({
             },
             write: async (fn) => {
               const c = commit(fn);
-              durables.push(c.durable);
+              // A write that failed (its handler saw the error) has nothing to flush: it must not fail the run.
+              c.durable.catch(() => undefined);
+              durables.push(c.value.then(() => c.durable, () => undefined));
               return c.value;
             },
             op: async (name, a) => {
               const r = await (ops![name] as (x: unknown) => unknown)(a);
               if (r instanceof ReplyWhen) {
-                durables.push(r.when);
+                r.when.catch(() => undefined);
+                durables.push(Promise.resolve(r.value).then(() => r.when, () => undefined));
                 return (await r.value) as never;
               }
               return r as never;

@@ -120,7 +120,7 @@ test('Outlook-style start: AutoDiscover, address book, Connect, Logon, store pro
   t.deepEqual(Buffer.from((lt!.ok as { longTermId: { databaseGuid: Uint8Array } }).longTermId.databaseGuid), Buffer.from(logon.replGuid!));
   t.is(srf!.returnValue, Ec.ecAccessDenied, 'the IPM class keeps its receive folder');
   t.is(gss!.returnValue, 0);
-  t.is(of!.returnValue, Ec.ecNotSupported, 'folders come with the next issue');
+  t.is(of!.returnValue, 0, 'RopOpenFolder on the inbox');
   const back = await c.execute([{ ropId: RopId.IdFromLongTermId, logonId: 0, inputHandleIndex: 0, longTermId: (lt!.ok as { longTermId: unknown }).longTermId }] as never, [logon.handle]);
   t.is((back.responses[0]!.ok as { objectId: bigint }).objectId, logon.folders.inbox!);
 

@@ -53,6 +53,7 @@ const SEQUENCE_COOKIE = 'MapiSequence';
 const CONTENT_TYPE = 'application/mapi-http';
 
 const ENC = new TextEncoder();
+const EMPTY = new Uint8Array(0);
 
 /** One MAPI/HTTP answer: held head, meta-tags, additional headers, body. */
 class Reply {
@@ -106,7 +107,10 @@ class Reply {
       const all = new Uint8Array(meta.byteLength + body.byteLength);
       all.set(meta, 0);
       all.set(body, meta.byteLength);
-      const h: OutgoingHeaders = { ...this.headers, ...extraHeaders, 'x-responsecode': String(code), 'content-length': all.byteLength };
+      const h = this.headers;
+      for (const k in extraHeaders) h[k] = extraHeaders[k]!;
+      h['x-responsecode'] = code === 0 ? '0' : String(code);
+      h['content-length'] = all.byteLength;
       if (contentType !== undefined) h['content-type'] = contentType;
       this.res.writeHead(200, h);
       this.res.end(all);
@@ -177,8 +181,7 @@ export function mapiRoutes<N>(o: MapiRoutesOptions<N>): { routes: Route[]; conte
     if (requestType === 'PING') {
       // PING (2.2.6) needs no context; one named must still be alive.
       if (cookie !== undefined && contexts.get(cookie, endpoint, user.id) === undefined) return reply.fail(ResponseCode.ContextNotFound, 'session context not found');
-      reply.begin();
-      return reply.done(new Uint8Array(0));
+      return reply.done(EMPTY);
     }
 
     try {
