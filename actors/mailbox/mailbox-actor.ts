@@ -28,7 +28,7 @@ import { registerTableRops } from './rop/table-rops.js';
 import { registerPropRops } from './rop/prop-rops.js';
 import { registerStreamRops } from './rop/stream-rops.js';
 import { registerMessageRops } from './rop/message-rops.js';
-import { registerNotifyRops } from './rop/notify-rops.js';
+import { notifyLookup, registerNotifyRops, ropNotifications } from './rop/notify-rops.js';
 import { messageInToWire, toWireName, wireToMessageIn, type WireAttachment, type WireMessage, type WireName } from './wire-message.js';
 import { synthesizeBodies } from '../../protocols/mail/body.js';
 import { SLICE_MS, Table, type Origin, type SortKey } from './objects/table.js';
@@ -344,6 +344,18 @@ export default defineActorKind<MailboxProtocol>({
     const tables = new Map<number, { session: string; table: Table }>();
     /** MAPI sessions' server objects (handles), by the door's session id. */
     const ropSessions = new Map<string, RopSession>();
+    // Issue 8 (rop/notify-rops.ts): every event this actor publishes also becomes RopNotify
+    // responses for the ROP sessions that want it, published as one 'ropNotify' event per session.
+    const publish = ctx.emit.bind(ctx);
+    ctx = Object.create(ctx, {
+      emit: {
+        value: (topic: string, data: unknown) => {
+          publish(topic, data);
+          if (ropSessions.size === 0 || topic === 'ropNotify') return;
+          for (const n of ropNotifications(ropSessions, topic, data, () => notifyLookup(need()), ctx.log)) publish('ropNotify', n);
+        },
+      },
+    }) as ActorContext;
     /** IMAP view: folder listings kept current from the change index (imap-view.ts). */
     const imapIndexes = new FolderIndexes();
     const imapContent = new ContentCache();

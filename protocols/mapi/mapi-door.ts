@@ -67,6 +67,7 @@ export function makeMapiDoor(o: MapiDoorOptions): MapiDoor {
     close: () => {
       o.system.off('sessionsLost', onLost);
       m.close();
+      emsmdb.close();
     },
   };
 }

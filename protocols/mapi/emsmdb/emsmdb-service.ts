@@ -74,7 +74,51 @@ export interface EmsmdbDeps {
 export class EmsmdbService {
   static readonly requestTypes: ReadonlySet<string> = new Set(['Connect', 'Execute', 'Disconnect', 'NotificationWait']);
 
+  /**
+   * Notifications (issue 8): one subscription per mailbox actor where sessions have logons; the
+   * actor's 'ropNotify' events ({ session, notes }) are queued for the session they name.
+   */
+  private readonly watched = new Map<string, { off: () => void; sessions: Map<string, EmsmdbSession> }>();
+
   constructor(private readonly deps: EmsmdbDeps) {}
+
+  private watch(s: EmsmdbSession, mailbox: string): void {
+    let w = this.watched.get(mailbox);
+    if (w === undefined) {
+      const sessions = new Map<string, EmsmdbSession>();
+      const off = this.deps.system.subscribe(actorRef<MailboxProtocol>('mailbox', mailbox), (topic, data) => {
+        if (topic !== 'ropNotify') return;
+        const d = data as { session: string; notes: Uint8Array[] };
+        const target = sessions.get(d.session);
+        if (target === undefined || target.lost) return;
+        for (const n of d.notes) this.notify(target, n);
+      });
+      w = { off, sessions };
+      this.watched.set(mailbox, w);
+    }
+    w.sessions.set(s.id, s);
+  }
+
+  private unwatch(s: EmsmdbSession, mailbox: string): void {
+    const w = this.watched.get(mailbox);
+    if (w === undefined || w.sessions.get(s.id) !== s) return;
+    w.sessions.delete(s.id);
+    if (w.sessions.size === 0) {
+      w.off();
+      this.watched.delete(mailbox);
+    }
+  }
+
+  /** Mailbox actors subscribed to (tests, stats). */
+  get subscriptions(): number {
+    return this.watched.size;
+  }
+
+  /** Drops every subscription (the door closes). */
+  close(): void {
+    for (const w of this.watched.values()) w.off();
+    this.watched.clear();
+  }
 
   /** Connect: the response body and, on success, the new session. */
   connect(body: Uint8Array, user: UserRecord, sessionId: string): { body: Uint8Array; session: EmsmdbSession | null } {
@@ -113,6 +157,7 @@ export class EmsmdbService {
     for (const w of s.waiters) w();
     s.waiters.clear();
     const boxes = [...s.mailboxes];
+    for (const m of boxes) this.unwatch(s, m);
     s.mailboxes.clear();
     s.logons.clear();
     await Promise.allSettled(boxes.map((m) => this.deps.system.call(actorRef<MailboxProtocol>('mailbox', m), 'endSession', { session: s.id })));
@@ -228,7 +273,7 @@ export class EmsmdbService {
       handles = result.handles;
       for (const id of result.logonsOpened) s.logons.set(id, target);
       for (const id of result.logonsReleased) if (s.logons.get(id) === target) s.logons.delete(id);
-      if (![...s.logons.values()].includes(target)) s.mailboxes.delete(target);
+      if (![...s.logons.values()].includes(target) && s.mailboxes.delete(target)) this.unwatch(s, target);
       if (result.done < j - i) {
         tooSmall = { at: i + result.done, needed: result.tooBig + 2 };
         break;
@@ -305,7 +350,10 @@ export class EmsmdbService {
         budget: Math.max(0, budget),
         owner,
       });
-      if (r.logonsOpened.length > 0) s.mailboxes.add(mailbox);
+      if (r.logonsOpened.length > 0) {
+        s.mailboxes.add(mailbox);
+        this.watch(s, mailbox);
+      }
       return r;
     } catch (err) {
       if (err instanceof ActorError && (err.code === 'SESSION_LOST' || (err.code === 'UNAVAILABLE' && expectSession))) {
