@@ -5,7 +5,7 @@
  * client asks (the tag's type, or WantUnicode for PtypUnspecified).
  */
 import { Ec } from '../../../protocols/mapi/rops/ids.js';
-import { TypedValue, rowOf, type PropertyRow, type RowCell, type TaggedValue } from '../../../protocols/mapi/wire/prop-values.js';
+import { TypedValue, rowOf, type PropertyProblem, type PropertyRow, type RowCell, type TaggedValue } from '../../../protocols/mapi/wire/prop-values.js';
 import { MV_FLAG, PropType, propTag, propId, propTypeOf, type PropValue } from '../../../storage/prop-types.js';
 import type { PropMap } from '../../../storage/prop-bag.js';
 
@@ -90,4 +90,45 @@ export function allValues(props: PropMap, o: RowOptions): TaggedValue[] {
     else out.push({ tag: t, value: (type & ~MV_FLAG) === PropType.PtypString8 ? to8bit(v) : v });
   }
   return out;
+}
+
+/**
+ * The tags to fetch from an object for the asked ones: both string flavours of a string tag (the
+ * object may store either), undefined (everything) when a tag asks PtypUnspecified.
+ */
+export function tagsToFetch(tags: readonly number[]): number[] | undefined {
+  const out = new Set<number>();
+  for (const tag of tags) {
+    const type = propTypeOf(tag);
+    const id = propId(tag);
+    if (type === PropType.PtypUnspecified) return undefined;
+    out.add(tag);
+    const base = type & ~MV_FLAG;
+    if (base === PropType.PtypString || base === PropType.PtypString8) {
+      const mv = type & MV_FLAG;
+      out.add(propTag(id, PropType.PtypString | mv));
+      out.add(propTag(id, PropType.PtypString8 | mv));
+    }
+  }
+  return [...out];
+}
+
+/**
+ * RopSetProperties' values as a bag: PtypErrorCode and PtypUnspecified values are refused per
+ * property (ecInvalidParam) with their index in the request.
+ */
+export function bagOfValues(values: readonly TaggedValue[]): { bag: PropMap; refused: PropertyProblem[] } {
+  const bag: PropMap = new Map();
+  const refused: PropertyProblem[] = [];
+  values.forEach((v, index) => {
+    const type = propTypeOf(v.tag);
+    if (type === PropType.PtypErrorCode || type === PropType.PtypUnspecified) refused.push({ index, tag: v.tag, errorCode: Ec.ecInvalidParam });
+    else bag.set(v.tag, v.value);
+  });
+  return { bag, refused };
+}
+
+/** Per-property errors of an actor op (ec names) as PropertyProblems indexed into the request. */
+export function problemsAt(asked: readonly number[], errs: readonly { tag: number; error: string }[]): PropertyProblem[] {
+  return errs.map((e) => ({ index: Math.max(0, asked.indexOf(e.tag)), tag: e.tag, errorCode: (Ec as Record<string, number>)[e.error] ?? Ec.ecError }));
 }
