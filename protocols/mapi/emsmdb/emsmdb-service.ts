@@ -42,6 +42,8 @@ const MIN_ROP_OUT = 0x8008;
 const BACKOFF_SIZE = 1 + 1 + 4 + 1 + 2;
 /** How long a busy mailbox asks the client to wait (ms). */
 const BACKOFF_MS = 1000;
+/** Most RopNotify responses queued for one session. */
+export const MAX_PENDING_NOTIFY = 4096;
 /** Payloads below this are not worth compressing. */
 const COMPRESS_FROM = 1024;
 /** How long NotificationWait waits for an event before answering "none" (MS-OXCMAPIHTTP 3.2.5.4: about 5 minutes). */
@@ -63,6 +65,8 @@ export interface EmsmdbSession {
   readonly waiters: Set<() => void>;
   lost: boolean;
   codePage: number;
+  /** Notifications dropped because the queue was full. */
+  droppedNotify: number;
 }
 
 export interface EmsmdbDeps {
@@ -137,6 +141,7 @@ export class EmsmdbService {
       waiters: new Set(),
       lost: false,
       codePage: q.defaultCodePage,
+      droppedNotify: 0,
     };
     const prefix = user.legacyDn.replace(/\/cn=Recipients\/.*$/i, '');
     return {
@@ -184,6 +189,12 @@ export class EmsmdbService {
 
   /** Queues an encoded RopNotify response and wakes NotificationWait. */
   notify(s: EmsmdbSession, ropNotify: Uint8Array): void {
+    // Bounded: a client that stopped fetching (but keeps its context alive) cannot grow memory.
+    // Past the cap, newer notifications are dropped; its views show the change on next reload.
+    if (s.pendingNotify.length >= MAX_PENDING_NOTIFY) {
+      if (s.droppedNotify++ === 0) this.deps.log.warn({ session: s.id }, 'MAPI session notification queue full; dropping');
+      return;
+    }
     s.pendingNotify.push(ropNotify);
     for (const w of s.waiters) w();
   }
