@@ -29,6 +29,7 @@ import { registerPropRops } from './rop/prop-rops.js';
 import { registerStreamRops } from './rop/stream-rops.js';
 import { registerMessageRops } from './rop/message-rops.js';
 import { notifyLookup, registerNotifyRops, ropNotifications } from './rop/notify-rops.js';
+import { registerSaveRops } from './rop/save-rops.js';
 import { messageInToWire, toWireName, wireToMessageIn, type WireAttachment, type WireMessage, type WireName } from './wire-message.js';
 import { synthesizeBodies } from '../../protocols/mail/body.js';
 import { SLICE_MS, Table, type Origin, type SortKey } from './objects/table.js';
@@ -331,6 +332,7 @@ registerPropRops(ROP_HANDLERS);
 registerStreamRops(ROP_HANDLERS);
 registerMessageRops(ROP_HANDLERS);
 registerNotifyRops(ROP_HANDLERS);
+registerSaveRops(ROP_HANDLERS);
 
 export default defineActorKind<MailboxProtocol>({
   readOnly: ['imapFolders', 'imapStatus', 'imapSelect', 'imapSync', 'imapFetch', 'imapSearch', 'exists', 'logonInfo', 'getStoreProps', 'getFolderProps', 'listFolders', 'receiveFolder', 'getMessage', 'getAttachmentData', 'getMessageFull', 'getOriginalMime', 'folderInternetIds', 'quotaState', 'listContents', 'changesSince', 'stats', 'namesFromIds', 'listSoftDeleted'],
