@@ -541,7 +541,7 @@ export default defineActorKind<MailboxProtocol>({
           }),
         getMessage: ({ mid, tags }) =>
           reading(({ msgs }) => ({
-            props: encodePropBag(withBodies(pick(msgs.props(mid), tags), tags)),
+            props: encodePropBag(pick(withBodies(msgs.props(mid), tags), tags)),
             recipients: msgs.recipients(mid).map((r) => encodePropBag(r)),
             attachments: msgs.attachments(mid).map((a) => ({ num: a.num, props: encodePropBag(a.props), size: a.size })),
           })),
@@ -597,7 +597,7 @@ export default defineActorKind<MailboxProtocol>({
           need().store.mustFolder(folder);
           return { instance: instances.create(session, folder, assoc ?? false) };
         },
-        instanceGetProps: ({ instance, tags }) => encodePropBag(withBodies(pick(instances.getProps(instance), tags), tags)),
+        instanceGetProps: ({ instance, tags }) => encodePropBag(pick(withBodies(new Map(instances.getProps(instance)), tags), tags)),
         instanceSetProps: ({ instance, props }) => instances.setProps(instance, bag(props)),
         instanceDeleteProps: ({ instance, tags }) => instances.deleteProps(instance, tags),
         instanceRecipients: ({ instance }) => instances.recipients(instance).map((r) => ({ rowid: r.rowid, props: encodePropBag(r.props) })),
