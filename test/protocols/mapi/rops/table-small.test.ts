@@ -1,104 +1,120 @@
 /**
- * Table ROPs on the small tables kept beside a message (attachments, recipients) over the same
- * table engine, with the message instance ops stubbed: rows read again on every call, columns,
- * paging, seeks, position, status; a released message; permissions / rules tables unsupported;
- * QueryRows answering fewer rows than asked when they would not fit one response.
+ * Table ROPs on an open message's attachment table (kept beside the message, over the same table
+ * engine), through a real session: columns, paging, sort, seek, position, status; the table goes
+ * with its message; permissions / rules tables not yet; bad column sets; QueryRows answering
+ * fewer rows than asked when they would not fit one response.
  */
 import test from 'ava';
-import pino from 'pino';
-import { registerTableRops } from '../../../../actors/mailbox/rop/table-rops.js';
-import type { HandlerCtx, HandlerTable, RopEnv } from '../../../../actors/mailbox/rop/rop-run.js';
-import { RopSession, type TableObject } from '../../../../actors/mailbox/rop/rop-session.js';
 import { Ec, RopId } from '../../../../protocols/mapi/rops/ids.js';
 import type { PropertyRow } from '../../../../protocols/mapi/wire/prop-values.js';
-import { encodePropBag } from '../../../../storage/prop-bag.js';
 import { Tag } from '../../../../storage/prop-tags.js';
+import { NO_HANDLE, startMapiSession, type MapiSession } from '../../../fixtures/mapi-session.js';
 
 const ATTACH_NUM = 0x0e210003;
 const ATTACH_NAME = 0x3707001f;
 const ATTACH_NAME8 = 0x3707001e;
 const ROWID = 0x30000003;
 
-function setup(kind: TableObject['tableKind']) {
-  const attachments = [
-    { num: 0, props: encodePropBag([[ATTACH_NAME, 'b.txt']]), size: 10, embedded: false },
-    { num: 1, props: encodePropBag([[ATTACH_NAME, 'a.pdf']]), size: 20, embedded: false },
-  ];
-  const recipients = [{ rowid: 0, props: encodePropBag([[Tag.PidTagDisplayName, 'Bob']]) }];
-  const calls: string[] = [];
-  const env = {
-    log: pino({ level: 'silent' }),
-    mailbox: 'alice@example.test',
-    op: async (name: string, args: { instance: number }) => {
-      calls.push(name);
-      if (args.instance !== 7) throw new Error('wrong instance');
-      if (name === 'instanceAttachments') return attachments;
-      if (name === 'instanceRecipients') return recipients;
-      throw new Error(`unexpected op ${name}`);
-    },
-  } as unknown as RopEnv;
-  const session = new RopSession('s', { userId: 'u', address: 'alice@example.test', legacyDn: '/o=x', displayName: 'Alice' });
-  const msg = session.add(0, { kind: 'message', instance: 7, mid: 5, fid: 3, readOnly: false }, null);
-  const tbl = session.add(0, { kind: 'table', tableKind: kind, table: 0, fid: 0, flags: 0, columns: null, owner: msg }, msg);
-  const t: HandlerTable = new Map();
-  registerTableRops(t);
-  const call = async (ropId: number, q: Record<string, unknown> = {}) => {
-    const h: HandlerCtx = { env, session, logonId: 0, input: session.get(tbl)!, ropCtx: {}, owner: true, handles: [] };
-    try {
-      return await t.get(ropId)!.table!({ ropId, logonId: 0, inputHandleIndex: 0, ...q } as never, h);
-    } catch (err) {
-      return { returnValue: (Ec as Record<string, number>)[(err as { code: string }).code] ?? -1 };
-    }
-  };
-  return { call, attachments, session, msg, calls };
+/** A MIME message with these attachments (text/plain parts named as given). */
+function withAttachments(names: readonly string[]): Buffer {
+  const parts = names.map((n, i) => `--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename="${n}"\r\n\r\npart ${i}\r\n`);
+  return Buffer.from(`From: carol@example.org\r\nTo: alice@example.test\r\nSubject: files\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n${parts.join('')}--b--\r\n`);
 }
 
-test('attachment tables: columns, sort, paging, seek, position, status; rows read again each time', async (t) => {
-  const { call, attachments, calls } = setup('attachments');
-  t.deepEqual((await call(RopId.SetColumns, { propertyTags: [ATTACH_NUM, ATTACH_NAME8, ROWID, Tag.PidTagSubject] })).ok, { tableStatus: 0 });
-  const q = await call(RopId.QueryRows, { queryRowsFlags: 0, forwardRead: true, rowCount: 10 });
-  t.deepEqual((q.ok!.rows as PropertyRow[]).map((r) => r.cells), [
-    [0, 'b.txt', 0, { error: Ec.ecNotFound }],
-    [1, 'a.pdf', 1, { error: Ec.ecNotFound }],
-  ]);
-  t.deepEqual(q.ctx!.columns, [ATTACH_NUM, ATTACH_NAME8, ROWID, Tag.PidTagSubject]);
-  t.is(q.ok!.origin, 2);
-  t.deepEqual((await call(RopId.QueryPosition)).ok, { numerator: 2, denominator: 2 });
-  await call(RopId.SortTable, { sortOrderSet: { categorizedCount: 0, expandedCount: 0, sortOrders: [{ propertyType: 0x1e, propertyId: 0x3707, order: 0 }] } });
-  attachments.push({ num: 2, props: encodePropBag([[ATTACH_NAME, 'c.doc']]), size: 1, embedded: false });
-  t.deepEqual((await call(RopId.SeekRow, { origin: 0, rowCount: 1, wantRowMovedCount: true })).ok, { hasSoughtLess: false, rowsSought: 1 });
-  const rest = await call(RopId.QueryRows, { queryRowsFlags: 0, forwardRead: true, rowCount: 10 });
-  t.deepEqual((rest.ok!.rows as PropertyRow[]).map((r) => r.cells[1]), ['b.txt', 'c.doc'], 'sorted by name, the new attachment seen');
-  t.deepEqual((await call(RopId.GetStatus)).ok, { tableStatus: 0 });
-  t.true(calls.every((c) => c === 'instanceAttachments'));
+/** Delivers one message, opens it read-write, opens its attachment table: handles [logon, message, table]. */
+async function openAttachmentTable(m: MapiSession, names: readonly string[]): Promise<number[]> {
+  await m.stack.delivery.deliver(withAttachments(names), [m.alice]);
+  const list = await m.exec(
+    [
+      { ropId: RopId.OpenFolder, logonId: 0, inputHandleIndex: 0, outputHandleIndex: 1, folderId: m.logon.folders.inbox, openModeFlags: 0 },
+      { ropId: RopId.GetContentsTable, logonId: 0, inputHandleIndex: 1, outputHandleIndex: 2, tableFlags: 0 },
+      { ropId: RopId.SetColumns, logonId: 0, inputHandleIndex: 2, setColumnsFlags: 0, propertyTags: [Tag.PidTagMid] },
+      { ropId: RopId.QueryRows, logonId: 0, inputHandleIndex: 2, queryRowsFlags: 0, forwardRead: true, rowCount: 1 },
+    ],
+    [m.logon.handle, NO_HANDLE, NO_HANDLE],
+  );
+  const mid = (list.responses[3]!.ok as { rows: PropertyRow[] }).rows[0]!.cells[0] as bigint;
+  const open = await m.exec(
+    [
+      { ropId: RopId.OpenMessage, logonId: 0, inputHandleIndex: 0, outputHandleIndex: 1, codePageId: 0x0fff, folderId: m.logon.folders.inbox, openModeFlags: 1, messageId: mid },
+      { ropId: RopId.GetAttachmentTable, logonId: 0, inputHandleIndex: 1, outputHandleIndex: 2, tableFlags: 0 },
+    ],
+    [m.logon.handle, NO_HANDLE, NO_HANDLE],
+  );
+  for (const r of open.responses) if (r.returnValue !== 0) throw new Error(`open: 0x${r.returnValue.toString(16)}`);
+  return open.handles;
+}
+
+test('attachment tables: columns, sort, paging, seek, position, status', async (t) => {
+  const m = await startMapiSession(t);
+  const h = await openAttachmentTable(m, ['b.txt', 'a.pdf']);
+  const r = await m.exec(
+    [
+      { ropId: RopId.SetColumns, logonId: 0, inputHandleIndex: 2, setColumnsFlags: 0, propertyTags: [ATTACH_NUM, ATTACH_NAME8, ROWID, Tag.PidTagSubject] },
+      { ropId: RopId.QueryRows, logonId: 0, inputHandleIndex: 2, queryRowsFlags: 0, forwardRead: true, rowCount: 10 },
+      { ropId: RopId.QueryPosition, logonId: 0, inputHandleIndex: 2 },
+      { ropId: RopId.SortTable, logonId: 0, inputHandleIndex: 2, sortTableFlags: 0, sortOrderSet: { categorizedCount: 0, expandedCount: 0, sortOrders: [{ propertyType: 0x1f, propertyId: 0x3707, order: 0 }] } },
+      { ropId: RopId.SeekRow, logonId: 0, inputHandleIndex: 2, origin: 0, rowCount: 1, wantRowMovedCount: true },
+      { ropId: RopId.QueryRows, logonId: 0, inputHandleIndex: 2, queryRowsFlags: 0, forwardRead: true, rowCount: 10 },
+      { ropId: RopId.GetStatus, logonId: 0, inputHandleIndex: 2 },
+    ],
+    h,
+  );
+  for (const x of r.responses) t.is(x.returnValue, 0);
+  const rows = (r.responses[1]!.ok as { rows: PropertyRow[] }).rows.map((x) => x.cells);
+  t.deepEqual(rows.map((c) => c[1]), ['b.txt', 'a.pdf'], 'attachments in order, names in 8-bit as asked');
+  t.deepEqual(rows.map((c) => c[3]), [{ error: Ec.ecNotFound }, { error: Ec.ecNotFound }]);
+  t.is((r.responses[1]!.ok as { origin: number }).origin, 2, 'at the end');
+  t.like(r.responses[2]!.ok, { numerator: 2, denominator: 2 });
+  t.like(r.responses[4]!.ok, { hasSoughtLess: false, rowsSought: 1 });
+  t.deepEqual((r.responses[5]!.ok as { rows: PropertyRow[] }).rows.map((x) => x.cells[1]), ['b.txt'], 'sorted by name: a.pdf skipped by the seek');
+  t.like(r.responses[6]!.ok, { tableStatus: 0 });
 });
 
-test('recipient tables; a released message; permissions and rules tables; bad column sets', async (t) => {
-  const r = setup('recipients');
-  await r.call(RopId.SetColumns, { propertyTags: [Tag.PidTagDisplayName, ROWID] });
-  t.deepEqual(((await r.call(RopId.QueryRows, { queryRowsFlags: 1, forwardRead: true, rowCount: 5 })).ok!.rows as PropertyRow[]).map((x) => x.cells), [['Bob', 0]]);
-  r.session.objects.delete(r.msg);
-  t.is((await r.call(RopId.QueryRows, { queryRowsFlags: 0, forwardRead: true, rowCount: 5 })).returnValue, Ec.ecNullObject, 'the message is gone');
-  for (const kind of ['permissions', 'rules'] as const) {
-    const p = setup(kind);
-    t.is((await p.call(RopId.SetColumns, { propertyTags: [Tag.PidTagDisplayName] })).returnValue, Ec.ecNotSupported);
-    t.is((await p.call(RopId.QueryRows, { queryRowsFlags: 0, forwardRead: true, rowCount: 5 })).returnValue, Ec.ecNotSupported);
-  }
-  const a = setup('attachments');
-  t.is((await a.call(RopId.SetColumns, { propertyTags: [] })).returnValue, Ec.ecInvalidParam);
-  t.is((await a.call(RopId.QueryRows, { queryRowsFlags: 0, forwardRead: true, rowCount: 5 })).returnValue, Ec.ecNullObject, 'no columns yet');
+test('the table goes with its message; permissions and rules tables not yet; bad column sets', async (t) => {
+  const m = await startMapiSession(t);
+  const h = await openAttachmentTable(m, ['x.txt']);
+  const bad = await m.exec([{ ropId: RopId.SetColumns, logonId: 0, inputHandleIndex: 2, setColumnsFlags: 0, propertyTags: [] }], h);
+  t.is(bad.responses[0]!.returnValue, Ec.ecInvalidParam);
+  const gone = await m.exec(
+    [
+      { ropId: RopId.Release, logonId: 0, inputHandleIndex: 1 },
+      { ropId: RopId.QueryRows, logonId: 0, inputHandleIndex: 2, queryRowsFlags: 0, forwardRead: true, rowCount: 5 },
+    ],
+    h,
+  );
+  t.is(gone.responses[0]!.returnValue, Ec.ecNullObject, 'releasing the message released its table');
+  const perm = await m.exec(
+    [
+      { ropId: RopId.OpenFolder, logonId: 0, inputHandleIndex: 0, outputHandleIndex: 1, folderId: m.logon.folders.inbox, openModeFlags: 0 },
+      { ropId: RopId.GetPermissionsTable, logonId: 0, inputHandleIndex: 1, outputHandleIndex: 2, tableFlags: 0 },
+      { ropId: RopId.GetRulesTable, logonId: 0, inputHandleIndex: 1, outputHandleIndex: 2, tableFlags: 0 },
+    ],
+    [m.logon.handle, NO_HANDLE, NO_HANDLE],
+  );
+  t.is(perm.responses[0]!.returnValue, 0);
+  t.is(perm.responses[1]!.returnValue, Ec.ecNotSupported, 'permissions come with issue 11');
+  t.is(perm.responses[2]!.returnValue, Ec.ecNotSupported, 'rules come with issue 11');
 });
 
 test('QueryRows answers fewer rows than asked when they would not fit, and leaves the cursor after the last one sent', async (t) => {
-  const { call, attachments } = setup('attachments');
-  attachments.length = 0;
-  for (let i = 0; i < 400; i++) attachments.push({ num: i, props: encodePropBag([[ATTACH_NAME, `${i}`.padStart(200, '.')]]), size: 1, embedded: false });
-  await call(RopId.SetColumns, { propertyTags: [ATTACH_NUM, ATTACH_NAME] });
-  const q = await call(RopId.QueryRows, { queryRowsFlags: 0, forwardRead: true, rowCount: 400 });
-  const n = (q.ok!.rows as PropertyRow[]).length;
+  const m = await startMapiSession(t);
+  const h = await openAttachmentTable(
+    m,
+    Array.from({ length: 400 }, (_, i) => `${i}`.padStart(200, 'n')),
+  );
+  const q = await m.exec(
+    [
+      { ropId: RopId.SetColumns, logonId: 0, inputHandleIndex: 2, setColumnsFlags: 0, propertyTags: [ATTACH_NUM, ATTACH_NAME] },
+      { ropId: RopId.QueryRows, logonId: 0, inputHandleIndex: 2, queryRowsFlags: 0, forwardRead: true, rowCount: 400 },
+      { ropId: RopId.QueryPosition, logonId: 0, inputHandleIndex: 2 },
+      { ropId: RopId.QueryRows, logonId: 0, inputHandleIndex: 2, queryRowsFlags: 0, forwardRead: true, rowCount: 1 },
+    ],
+    h,
+  );
+  const n = (q.responses[1]!.ok as { rows: PropertyRow[] }).rows.length;
   t.true(n > 10 && n < 400, `${n} rows`);
-  t.is(q.ok!.origin, 1);
-  t.deepEqual((await call(RopId.QueryPosition)).ok, { numerator: n, denominator: 400 });
-  const next = await call(RopId.QueryRows, { queryRowsFlags: 0, forwardRead: true, rowCount: 1 });
-  t.is((next.ok!.rows as PropertyRow[])[0]!.cells[0], n);
+  t.is((q.responses[1]!.ok as { origin: number }).origin, 1);
+  t.like(q.responses[2]!.ok, { numerator: n, denominator: 400 });
+  t.is((q.responses[3]!.ok as { rows: PropertyRow[] }).rows[0]!.cells[0], n);
 });
