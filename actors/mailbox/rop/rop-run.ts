@@ -202,9 +202,20 @@ async function dispatch(
     if (h === undefined) return { returnValue: Ec.ecNotSupported };
     return h(q, { env, session, logonId, input: undefined as unknown as ObjectEntry, ropCtx: {}, owner, handles });
   }
-  if (codec.id === RopId.Release) return {};
   const handle = handles[q.inputHandleIndex];
   const input = handle === undefined ? undefined : session.get(handle);
+  if (codec.id === RopId.Release) {
+    // RopRelease has no response; a kind may act first (a stream commits its writes).
+    const before = input === undefined || input.logonId !== logonId ? undefined : byKind?.[input.obj.kind];
+    if (before !== undefined) {
+      try {
+        await before(q, { env, session, logonId, input: input!, ropCtx: {}, owner, handles });
+      } catch (err) {
+        env.log.warn({ err, on: input!.obj.kind }, 'work on release failed');
+      }
+    }
+    return {};
+  }
   if (input === undefined || input.logonId !== logonId) return { returnValue: Ec.ecNullObject };
   const h = byKind?.[input.obj.kind];
   if (h === undefined) {

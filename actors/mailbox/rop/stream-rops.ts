@@ -150,6 +150,13 @@ const commitStream: RopHandler = async (_q, h) => {
   return {};
 };
 
+/** RopRelease of a stream commits what was written and not committed (MS-OXCPRPT 3.2.5.x: release implies commit). */
+const releaseStream: RopHandler = async (_q, h) => {
+  const s = stateOf(h);
+  if (!s.readOnly && s.buf.dirty) await commit(h, s);
+  return {};
+};
+
 const getStreamSize: RopHandler = (_q, h) => ({ ok: { streamSize: stateOf(h).buf.size } });
 
 const setStreamSize: RopHandler = (q, h) => {
@@ -213,6 +220,7 @@ export function registerStreamRops(t: HandlerTable): void {
   on(RopId.WriteStreamExtended, writeStream);
   on(RopId.WriteAndCommitStream, writeAndCommitStream);
   on(RopId.CommitStream, commitStream);
+  on(RopId.Release, releaseStream);
   on(RopId.GetStreamSize, getStreamSize);
   on(RopId.SetStreamSize, setStreamSize);
   on(RopId.SeekStream, seekStream);

@@ -131,3 +131,22 @@ test('CopyToStream copies from the seek pointer; a missing destination is ecDstN
   t.is((r.responses[2] as Resp).always!.writtenByteCount, 14n);
   t.deepEqual(((r.responses[5] as Resp).ok!.rowData as { cells: unknown[] }).cells, ['streams']);
 });
+
+test('releasing a written stream commits it; a read-only stream released changes nothing', async (t) => {
+  const s = await setup(t);
+  const r = await s.exec(
+    [
+      openStream(X, 2),
+      { ropId: RopId.WriteStream, logonId: 0, inputHandleIndex: 1, data: Buffer.from('kept', 'utf16le') },
+      { ropId: RopId.Release, logonId: 0, inputHandleIndex: 1 },
+      { ropId: RopId.GetPropertiesSpecific, logonId: 0, inputHandleIndex: 0, propertySizeLimit: 0, wantUnicode: 1, propertyTags: [X, Tag.PidTagSubject] },
+    ],
+    [s.rw, NO_HANDLE],
+  );
+  t.deepEqual(((r.responses[2] as Resp).ok!.rowData as { cells: unknown[] }).cells, ['kept', 'streams'], 'written, then released without RopCommitStream');
+  const ro = await s.exec(
+    [openStream(Tag.PidTagSubject, 0), { ropId: RopId.Release, logonId: 0, inputHandleIndex: 1 }, { ropId: RopId.GetPropertiesSpecific, logonId: 0, inputHandleIndex: 0, propertySizeLimit: 0, wantUnicode: 1, propertyTags: [Tag.PidTagSubject] }],
+    [s.ro, NO_HANDLE],
+  );
+  t.deepEqual(((ro.responses[1] as Resp).ok!.rowData as { cells: unknown[] }).cells, ['streams']);
+});
