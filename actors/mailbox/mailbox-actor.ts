@@ -681,7 +681,8 @@ export default defineActorKind<MailboxProtocol>({
           await env.idle();
           const c = { restriction, scope, recursive };
           const matches = await msgs.searches.evaluateSliced(folder, c, SLICE_MS);
-          return durably(({ msgs: m }) => ({ matches: m.searches.setCriteria(folder, c, matches) }));
+          // The search is complete once stored (matches are kept current from then on): SearchCompleted.
+          return durably(({ msgs: m }) => ({ matches: m.searches.setCriteria(folder, c, matches) }), () => ['searchCompleted', { folder }]);
         },
         getSearchCriteria: ({ folder }) => reading(({ msgs }) => ({ criteria: msgs.searches.criteria(folder) ?? null, state: msgs.searches.state(folder) })),
         openTable: ({ session, folder, kind }) =>

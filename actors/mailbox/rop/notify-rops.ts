@@ -184,6 +184,12 @@ export function objectNotes(topic: string, data: unknown, look: NotifyLookup): O
       });
       break;
     }
+    case 'searchCompleted': {
+      // MS-OXCNOTIF 2.2.1.4.1.2: SearchCompleted carries the search folder's id.
+      const folder = d.folder as number;
+      notes.push({ type: NT.SearchCompleted, folders: [folder], mid: 0, data: { notificationFlags: NT.SearchCompleted, folderId: eid(folder) } });
+      break;
+    }
     case 'searchRowAdded':
     case 'searchRowRemoved': {
       // A message entered or left a search folder: FolderId is the search folder, ParentFolderId its real folder (S).

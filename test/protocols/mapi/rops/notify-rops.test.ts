@@ -192,3 +192,31 @@ test('table notifications: none for a table opened with NoNotifications', async 
   t.deepEqual(notes.map((n) => n.ok.notificationHandle), [reg.handles[1]]);
   t.false(notes.some((n) => n.ok.notificationHandle === table));
 });
+
+test('SearchCompleted reaches a subscription once a search folder\'s criteria are stored', async (t) => {
+  const s = await startMapiSession(t);
+  const reg = await s.exec([register(NT.SearchCompleted, 0, 1)], [s.logon.handle, NO_HANDLE]);
+  t.is((reg.responses[0] as unknown as Resp).returnValue, 0);
+  const made = await s.exec(
+    [
+      { ropId: RopId.OpenFolder, logonId: L, inputHandleIndex: 0, outputHandleIndex: 1, folderId: s.logon.folders.finder, openModeFlags: 0 },
+      { ropId: RopId.CreateFolder, logonId: L, inputHandleIndex: 1, outputHandleIndex: 2, folderType: 2, useUnicodeStrings: true, openExisting: false, reserved: 0, displayName: 'Unread', comment: '' },
+      { ropId: RopId.SetSearchCriteria, logonId: L, inputHandleIndex: 2, restriction: { type: 8, tag: Tag.PidTagSubject }, folderIds: [s.logon.folders.inbox], searchFlags: 0x02 },
+    ],
+    [s.logon.handle, ...H(2)],
+  );
+  const replies = (made.responses as unknown as Resp[]).filter((r) => r.ropId !== RopId.Notify);
+  for (const r of replies) t.is(r.returnValue, 0);
+  const searchFolder = (made.responses[1] as unknown as { ok: { folderId: bigint } }).ok.folderId;
+  // The search completes with its write: the notification is queued before this Execute's answer
+  // is assembled, so it rides along (or, at the latest, with the next one).
+  let notes = (made.responses as unknown as Note[]).filter((x) => x.ropId === RopId.Notify);
+  if (notes.length === 0) {
+    t.is(await waitEvent(s, s.session), 1);
+    notes = await collect(s, s.logon.handle);
+  }
+  const done = notes.find((n) => (n.ok.notificationData.notificationFlags & 0x0fff) === NT.SearchCompleted);
+  t.truthy(done);
+  t.is(done!.ok.notificationHandle, reg.handles[1]);
+  t.is(done!.ok.notificationData.folderId, searchFolder);
+});
