@@ -22,31 +22,24 @@
  * line per request, as it would in production. Open-loop figures use autocannon's `overallRate`:
  * each connection sends its quota for the second back to back, then waits for the next second.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Row } from './common.js';
 import { alternate, autocannon, startChild, us, type CannonClient, type CannonRequest, type CannonResult, type Child, type Saturation } from '../load/cannon.js';
+import { addUsers, closeSessions, cookieOf, mapiClient, mapiHeaders, ms, openSessions, PATH, requestGuid, scanLog, serverState, startStoa, stderrAfterStart, Tally, type Identity } from '../load/mapi-load.js';
 import { Histogram } from '../../runtime/histogram.js';
-import { ROOT, runCli, testEnv, waitStarted } from '../../test/integration/server-process.js';
-import { freePortBase } from '../../test/ports.js';
-import { MapiClient, OpenFlags } from '../../test/fixtures/mapi-client/client.js';
-import { buildExecuteRopBuffer, connectRequest, encodeConnectRequest, encodeDisconnectRequest, encodeExecuteRequest, type AnyRopRequest } from '../../test/fixtures/mapi-client/emsmdb.js';
+import { encodeDisconnectRequest } from '../../test/fixtures/mapi-client/emsmdb.js';
 import type { MapiHttpResponse } from '../../test/fixtures/mapi-client/http.js';
-import { RopId } from '../../protocols/mapi/rops/ids.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROLE = process.env.STOA_BENCH_MAPI_ROLE;
 const USERS = 16;
 const CONNECTIONS = 16;
 const OPEN_CONNECTIONS = 64;
-const PASSWORD = 'bench password 1';
-const DOMAIN = 'example.test';
-const PATH = '/mapi/emsmdb/';
-const MAIN = fileURLToPath(new URL('../../runtime/main.js', import.meta.url));
 
 type Kind = 'PING' | 'Connect' | 'Execute' | 'Disconnect';
 const KINDS: readonly Kind[] = ['PING', 'Connect', 'Execute', 'Disconnect'];
@@ -88,77 +81,7 @@ if (ROLE === 'bare') {
   serveBare(readFileSync(process.env.STOA_BENCH_CERT!, 'utf8'), readFileSync(process.env.STOA_BENCH_KEY!, 'utf8'), JSON.parse(readFileSync(process.env.STOA_BENCH_REPLIES!, 'utf8')) as Record<Kind, Reply>);
 }
 
-// ---------------------------------------------------------------- the real server
-
-interface Stoa {
-  proc: ChildProcess;
-  port: number;
-  data: string;
-  /** The server's stdout (its JSON log). */
-  logFile: string;
-  stderr(): string;
-}
-
-async function startStoa(dir: string): Promise<Stoa> {
-  const data = join(dir, 'data');
-  const logFile = join(dir, 'server.log');
-  const base = await freePortBase();
-  const fd = openSync(logFile, 'w');
-  const proc = spawn(process.execPath, [MAIN, '--data', data, '--port-base', String(base), '--workers', '1'], { cwd: ROOT, env: serverEnv(), stdio: ['ignore', fd, 'pipe'] });
-  closeSync(fd);
-  let err = '';
-  proc.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
-  await waitStarted({ proc, stderr: () => err, stdout: () => '', exited });
-  return { proc, port: base + 443, data, logFile, stderr: () => err };
-}
-
-const serverEnv = () => testEnv({ STOA_LOG_LEVEL: 'info', STOA_SERVER_HOSTNAME: `mail.${DOMAIN}` });
-
-interface Identity {
-  address: string;
-  dn: string;
-  auth: string;
-  connectBody: Buffer;
-  logonBody: Buffer;
-}
-
-/** RopLogon to the user's own mailbox, as the test client (and Outlook) sends it. */
-function logonRop(dn: string): AnyRopRequest {
-  return {
-    ropId: RopId.Logon,
-    logonId: 0,
-    inputHandleIndex: 0,
-    outputHandleIndex: 0,
-    logonFlags: 0x01,
-    openFlags: OpenFlags.HomeLogon | OpenFlags.TakeOwnership | OpenFlags.UsePerMdbReplidMapping,
-    storeState: 0,
-    essdn: dn,
-  } as unknown as AnyRopRequest;
-}
-
-async function addUsers(data: string): Promise<Identity[]> {
-  const d = await runCli(['--data', data, 'domain', 'add', DOMAIN], serverEnv());
-  if (d.code !== 0) throw new Error(`domain add ${DOMAIN}: ${d.stderr}`);
-  const out: Identity[] = [];
-  for (let i = 0; i < USERS; i++) {
-    const address = `user${i}@${DOMAIN}`;
-    const r = await runCli(['--data', data, 'user', 'add', address, '--name', `Bench User ${i}`, '--password', PASSWORD], serverEnv());
-    if (r.code !== 0) throw new Error(`user add ${address}: ${r.stderr}`);
-    const dn = (JSON.parse(r.stdout) as { user: { legacyDn: string } }).user.legacyDn;
-    const ropBuffer = buildExecuteRopBuffer([logonRop(dn)], [0xffffffff]);
-    out.push({
-      address,
-      dn,
-      auth: `Basic ${Buffer.from(`${address}:${PASSWORD}`).toString('base64')}`,
-      connectBody: Buffer.from(encodeConnectRequest(connectRequest(dn))),
-      logonBody: Buffer.from(encodeExecuteRequest({ flags: 0, ropBuffer, maxRopOut: 0x40000 })),
-    });
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------- probe and sessions (the test client)
+// ---------------------------------------------------------------- the probe (the test client)
 
 const replyOf = (h: MapiHttpResponse): Reply => ({
   status: h.status,
@@ -168,7 +91,7 @@ const replyOf = (h: MapiHttpResponse): Reply => ({
 
 /** One Connect → PING → Execute(RopLogon) → Disconnect with the spec-following client: its answers, checked and decoded. */
 async function probe(port: number, u: Identity): Promise<Record<Kind, Reply>> {
-  const c = new MapiClient({ baseUrl: `https://127.0.0.1:${port}`, user: u.address, password: PASSWORD });
+  const c = mapiClient(port, u);
   try {
     const conn = await c.connect(u.dn);
     const ping = await c.ping();
@@ -182,99 +105,7 @@ async function probe(port: number, u: Identity): Promise<Record<Kind, Reply>> {
   }
 }
 
-/** `n` MAPI sessions (Connect), user i % USERS for the i-th: their clients and Cookie headers. */
-async function openSessions(port: number, users: readonly Identity[], n: number): Promise<{ clients: MapiClient[]; cookies: string[] }> {
-  const clients: MapiClient[] = [];
-  const cookies: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const u = users[i % users.length]!;
-    const c = new MapiClient({ baseUrl: `https://127.0.0.1:${port}`, user: u.address, password: PASSWORD });
-    await c.connect(u.dn);
-    clients.push(c);
-    cookies.push([...c.http.cookies('emsmdb')].map(([k, v]) => `${k}=${v}`).join('; '));
-  }
-  return { clients, cookies };
-}
-
-async function closeSessions(s: { clients: MapiClient[] }): Promise<void> {
-  for (const c of s.clients) {
-    await c.disconnect().catch(() => undefined);
-    c.close();
-  }
-}
-
 // ---------------------------------------------------------------- the load (autocannon hooks)
-
-const CLIENT_GUID = '{5E1A0B6C-0000-4000-8000-000000000000}';
-/** A session's X-RequestId GUID: connection k, its n-th session (no random bytes on the load path). */
-const requestGuid = (k: number, n: number) => `{${(k + 1).toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}}`;
-
-function mapiHeaders(u: Identity, type: Kind, k: number, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    'Content-Type': 'application/mapi-http',
-    'X-RequestType': type,
-    'X-ClientInfo': `${CLIENT_GUID}:${k + 1}`,
-    'X-ClientApplication': 'Outlook/16.0.17928.20114',
-    'User-Agent': 'Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928; Pro)',
-    Accept: '*/*',
-    Authorization: u.auth,
-    ...extra,
-  };
-}
-
-/** `name=value; ...` from Set-Cookie lines. */
-function cookieOf(h: Record<string, string | string[]>): string | undefined {
-  const v = h['set-cookie'] ?? h['Set-Cookie'];
-  if (v === undefined) return undefined;
-  return (Array.isArray(v) ? v : [v]).map((l) => l.split(';')[0]!.trim()).join('; ');
-}
-
-/** What the load saw of one server: answers that failed the checks (by reason, with a sample), cycles done. */
-class Tally {
-  readonly failures = new Map<string, { count: number; sample: string }>();
-  checked = 0;
-  cycles = 0;
-  /** The shortest Execute answer (UTF-8 characters, as autocannon hands bodies) a successful RopLogon gives. */
-  constructor(private readonly minLogonChars: number) {}
-
-  /** Checks one answer; true when it is a success. */
-  check(kind: Kind, status: number, body: string, h: Record<string, string | string[]>): boolean {
-    this.checked++;
-    const why = this.problem(kind, status, body, h);
-    if (why === null) return true;
-    const key = `${kind}: ${why}`;
-    const f = this.failures.get(key);
-    if (f !== undefined) f.count++;
-    else this.failures.set(key, { count: 1, sample: `HTTP ${status} ${JSON.stringify(h)} ${JSON.stringify(body.slice(0, 300))}` });
-    return false;
-  }
-
-  private problem(kind: Kind, status: number, body: string, h: Record<string, string | string[]>): string | null {
-    if (status !== 200) return `HTTP ${status}`;
-    const head = h['x-responsecode'] ?? h['X-ResponseCode'];
-    if (head !== '0') return `X-ResponseCode header ${String(head)}`;
-    const end = body.indexOf('\r\n\r\n');
-    const done = /DONE\r\nX-ResponseCode: (\d+)\r\n/.exec(body);
-    if (done === null || end < 0) return 'no DONE block';
-    if (done[1] !== '0') return `X-ResponseCode ${done[1]} after DONE`;
-    if (kind === 'PING') return end + 4 === body.length ? null : 'PING answer with a body';
-    // Connect, Execute and Disconnect bodies start with StatusCode and ErrorCode (MS-OXCMAPIHTTP 2.2.4).
-    if (body.slice(end + 4, end + 12) !== '\0'.repeat(8)) return 'StatusCode or ErrorCode not 0';
-    if (kind === 'Connect' && cookieOf(h) === undefined) return 'no session cookie';
-    if (kind === 'Execute' && body.length < this.minLogonChars) return 'Execute answer shorter than a successful RopLogon';
-    return null;
-  }
-
-  report(): string {
-    return [...this.failures].map(([k, f]) => `${f.count} × ${k}; e.g. ${f.sample}`).join('\n');
-  }
-
-  get failed(): number {
-    let n = 0;
-    for (const f of this.failures.values()) n += f.count;
-    return n;
-  }
-}
 
 /**
  * Connection k sends PING on its own session (`cookies[k]`), X-RequestId counting up. Latencies
@@ -379,9 +210,6 @@ interface Target {
   bytes: { total: number; responses: number };
 }
 
-/** A percentile of a histogram of µs, in ms (two decimals). */
-const ms = (h: Histogram, q: number) => Math.round(h.percentile(q) / 10) / 100;
-
 const perResponse = (t: Target) => (t.bytes.responses === 0 ? 0 : Math.round(t.bytes.total / t.bytes.responses));
 
 function track(t: Target, r: CannonResult): CannonResult {
@@ -390,38 +218,18 @@ function track(t: Target, r: CannonResult): CannonResult {
   return r;
 }
 
-/** The server's log after the run: warnings and errors by message, access lines by non-200 status. */
-function scanLog(file: string): string[] {
-  const seen = new Map<string, number>();
-  let lines = 0;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line === '') continue;
-    lines++;
-    let o: { level?: number; msg?: string; status?: number; path?: string; err?: { message?: string }; requestType?: string };
-    try {
-      o = JSON.parse(line) as typeof o;
-    } catch {
-      seen.set(`not JSON: ${line.slice(0, 200)}`, (seen.get(`not JSON: ${line.slice(0, 200)}`) ?? 0) + 1);
-      continue;
-    }
-    let key: string | null = null;
-    if ((o.level ?? 0) >= 40) key = `level ${o.level}: ${o.msg}${o.requestType === undefined ? '' : ` (${o.requestType})`}${o.err?.message === undefined ? '' : `: ${o.err.message}`}`;
-    else if (o.msg === 'http request' && o.status === 0) key = `access: ${o.path} no answer (the client closed first: autocannon stops with requests in flight)`;
-    else if (o.msg === 'http request' && o.status !== 200) key = `access: ${o.path} status ${o.status}`;
-    if (key !== null) seen.set(key, (seen.get(key) ?? 0) + 1);
-  }
-  return [`${lines} log lines`, ...[...seen].map(([k, n]) => `${n} × ${k}`)];
-}
-
 export async function run(): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'stoa-bench-mapi-'));
   const kill: ChildProcess[] = [];
   try {
     const stoa = await startStoa(dir);
     kill.push(stoa.proc);
-    const users = await addUsers(stoa.data);
+    const users = await addUsers(stoa.data, USERS);
     const replies = await probe(stoa.port, users[0]!);
+    // The shortest Execute answer (UTF-8 characters, as autocannon hands bodies) a successful RopLogon gives.
     const minLogonChars = Buffer.from(replies.Execute.body, 'base64').toString('utf8').length - 32;
+    const executeCheck = (kind: string, body: string, h: Record<string, string | string[]>) =>
+      kind === 'Connect' && cookieOf(h) === undefined ? 'no session cookie' : kind === 'Execute' && body.length < minLogonChars ? 'Execute answer shorter than a successful RopLogon' : null;
     writeFileSync(join(dir, 'replies.json'), JSON.stringify(replies));
     const bareChild: Child = await startChild(
       fileURLToPath(import.meta.url),
@@ -429,8 +237,8 @@ export async function run(): Promise<Row[]> {
       'bare',
     );
     kill.push(bareChild.proc);
-    const door: Target = { name: 'stoa', port: stoa.port, pid: stoa.proc.pid!, tally: new Tally(minLogonChars), bytes: { total: 0, responses: 0 } };
-    const bare: Target = { name: 'bare node https', port: bareChild.port, pid: bareChild.proc.pid!, tally: new Tally(minLogonChars), bytes: { total: 0, responses: 0 } };
+    const door: Target = { name: 'stoa', port: stoa.port, pid: stoa.proc.pid!, tally: new Tally(executeCheck), bytes: { total: 0, responses: 0 } };
+    const bare: Target = { name: 'bare node https', port: bareChild.port, pid: bareChild.proc.pid!, tally: new Tally(executeCheck), bytes: { total: 0, responses: 0 } };
     const sizes = KINDS.map((k) => `${k} ${Buffer.from(replies[k].body, 'base64').byteLength} B`).join(', ');
     process.stderr.write(`  mapi: answer bodies ${sizes}\n`);
 
@@ -533,16 +341,15 @@ export async function run(): Promise<Row[]> {
     });
 
     // Problems: failed checks on either side, the server's warnings, errors and non-200 answers, its exit.
-    const alive = stoa.proc.exitCode === null && stoa.proc.signalCode === null;
     const log = scanLog(stoa.logFile);
-    const after = stoa.stderr().split(/control socket .*Ctrl-C stops[^\n]*\n/)[1] ?? '';
+    const after = stderrAfterStart(stoa);
     rows.push({
       bench: 'mapi: checks',
       metric: 'failed answers (stoa)',
       value: door.tally.failed,
       unit: 'answers',
       baseline: { name: bare.name, value: bare.tally.failed },
-      note: `of ${door.tally.checked} vs ${bare.tally.checked} checked; server ${alive ? 'alive' : `exited (${stoa.proc.exitCode ?? stoa.proc.signalCode})`}; log: ${log.join('; ')}`,
+      note: `of ${door.tally.checked} vs ${bare.tally.checked} checked; server ${serverState(stoa)}; log: ${log.join('; ')}`,
     });
     for (const t of [door, bare]) if (t.tally.failed > 0) process.stderr.write(`  mapi: ${t.name} failures:\n${t.tally.report()}\n`);
     if (after.trim() !== '') process.stderr.write(`  mapi: server stderr after start:\n${after}\n`);
