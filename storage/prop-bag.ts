@@ -92,9 +92,10 @@ function writeScalar(o: Out, tag: number, type: number, v: PropValue): void {
       return;
     case PropType.PtypCurrency:
     case PropType.PtypInteger64:
-      if (typeof v !== 'bigint' || v < -(2n ** 63n) || v >= 2n ** 63n) fail(tag, '64-bit bigint', v);
+      // Signed or unsigned (ids such as PidTagMid are unsigned 64-bit): the same 8 bytes; read back signed.
+      if (typeof v !== 'bigint' || v < -(2n ** 63n) || v >= 2n ** 64n) fail(tag, '64-bit bigint', v);
       o.need(8);
-      o.buf.writeBigInt64LE(v, o.pos);
+      o.buf.writeBigInt64LE(BigInt.asIntN(64, v), o.pos);
       o.pos += 8;
       return;
     case PropType.PtypTime:
