@@ -151,8 +151,12 @@ export class MailboxStore {
   }
 
   identity(): Identity | undefined {
-    return this.meta.get(IDENTITY_KEY) as Identity | undefined;
+    // Written once at provisioning and never changed (a restore reopens the environment): read it once.
+    if (this.identityMemo === undefined) this.identityMemo = this.meta.get(IDENTITY_KEY) as Identity | undefined;
+    return this.identityMemo;
   }
+
+  private identityMemo: Identity | undefined;
 
   mustIdentity(): Identity {
     const id = this.identity();

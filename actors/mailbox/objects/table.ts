@@ -223,6 +223,8 @@ export class Table {
   private generation = 0;
   /** Views built straight from a sort index (for stats and tests). */
   indexedBuilds = 0;
+  /** Builds that needed no row (unsorted, unrestricted views). */
+  idOnlyBuilds = 0;
 
   /**
    * Builds the view's rows in slices of at most SLICE_MS, yielding between slices (reading,
@@ -236,6 +238,23 @@ export class Table {
         return;
       }
       const gen = this.generation;
+      if (this.restriction === null && this.sortKeys.length === 0 && this.categories === 0) {
+        // Unsorted and unrestricted: the folder's own order, no row read until rows are asked for.
+        const ids: number[] = [];
+        for (let after: number | null = null; ; ) {
+          const page = this.source.page(after, PAGE);
+          if (page.length === 0) break;
+          for (const id of page) ids.push(id);
+          after = page[page.length - 1]!;
+          if (ids.length % (PAGE * 8) === 0) await yieldNow();
+        }
+        if (gen !== this.generation) continue;
+        this.instances.clear();
+        this.rows = ids;
+        this.idOnlyBuilds++;
+        if (this.cursor > this.rows.length) this.cursor = this.rows.length;
+        return;
+      }
       if (this.restriction === null && this.sortKeys.length === 1 && this.source.indexPage !== undefined) {
         const key = this.sortKeys[0]!;
         const first = this.source.indexPage(key.tag, null, PAGE);
