@@ -70,15 +70,7 @@ const MAX_ROP_OUT = 0x40000;
 /** The Unicode form of a string tag (the ROP codecs want PT_UNICODE). */
 const W = (tag: number) => ((tag & 0xffff) === 0x001e ? ((tag & 0xffff0000) | 0x001f) >>> 0 : tag);
 const PidTagBody = W(Tag.PidTagBody);
-/**
- * BENCH_MAPI_ROPS_WITHOUT_MID=1 leaves PidTagMid out of batch A's columns (a stopgap while
- * RopQueryRows fails on mids of 2^63 and up, see run()); the mids for batch B then come from a
- * QueryRows of PidTagMid alone over the first MID_ROWS rows.
- */
-const WITHOUT_MID = process.env.BENCH_MAPI_ROPS_WITHOUT_MID === '1';
-const MID_ROWS = 20;
-const ALL_COLUMNS = [Tag.PidTagMid, W(Tag.PidTagSubject), W(Tag.PidTagSenderName), Tag.PidTagMessageDeliveryTime, Tag.PidTagMessageFlags, Tag.PidTagMessageSize, Tag.PidTagInstanceKey];
-const COLUMNS = WITHOUT_MID ? ALL_COLUMNS.slice(1) : ALL_COLUMNS;
+const COLUMNS = [Tag.PidTagMid, W(Tag.PidTagSubject), W(Tag.PidTagSenderName), Tag.PidTagMessageDeliveryTime, Tag.PidTagMessageFlags, Tag.PidTagMessageSize, Tag.PidTagInstanceKey];
 const MESSAGE_TAGS = [W(Tag.PidTagSubject), Tag.PidTagMessageFlags, W(Tag.PidTagSenderName), Tag.PidTagMessageDeliveryTime, Tag.PidTagMessageSize, Tag.PidTagImportance, W(Tag.PidTagMessageClass), W(Tag.PidTagDisplayTo)];
 
 // ---------------------------------------------------------------- the batches
@@ -214,11 +206,6 @@ async function warmSession(port: number, k: number, user: Identity): Promise<Ses
   const rows: unknown[][] = [];
   const why = await sendOnce(client, a, rows);
   if (why !== null) throw new Error(`session ${k} (${user.address}): batch A at setup: ${why}`);
-  if (WITHOUT_MID) {
-    rows.length = 0;
-    const w = await sendOnce(client, batch('A', batchA(inbox, [Tag.PidTagMid], MID_ROWS), logon.handle), rows);
-    if (w !== null) throw new Error(`session ${k} (${user.address}): QueryRows of PidTagMid (${MID_ROWS} rows) at setup: ${w}`);
-  }
   const mids = rows.map((r) => r[0] as bigint);
   const b = Array.from({ length: MIDS_PER_SESSION }, (_, j) => batch('B', batchB(inbox, mids[(k * 3 + j * 5) % mids.length]!), logon.handle));
   for (const x of b) {
@@ -376,7 +363,6 @@ export async function run(): Promise<Row[]> {
       return [{ bench: 'mapi-rops: checks', metric: 'setup failed', value: 1, unit: 'errors', note: `${(e as Error).message}; server ${serverState(stoa)}; log: ${scanLog(stoa.logFile).join('; ')}` }];
     }
     const aBytes = sessions[0]!.a.body.byteLength;
-    if (WITHOUT_MID) process.stderr.write(`  mapi-rops: BENCH_MAPI_ROPS_WITHOUT_MID=1: batch A without PidTagMid (${COLUMNS.length} columns)\n`);
     process.stderr.write(`  mapi-rops: ${sessions.length} warm sessions, batch A and ${MIDS_PER_SESSION} batch B decoded on each; request bodies A ${aBytes} B ${sessions[0]!.b[0]!.body.byteLength} B\n`);
 
     const tally = new Tally();

@@ -97,11 +97,29 @@ export function tableRow(o: TableObject, id: number, source: number, props: Prop
   return row;
 }
 
-/** For the messages of a contents view: the tags each keeps as blobs (left out of table rows). */
-async function blobTags(h: HandlerCtx, o: TableObject, sources: readonly number[]): Promise<(ReadonlySet<number> | undefined)[]> {
+/** A column whose value may be kept as a blob (strings, binaries, objects) and is missing from the row. */
+function missingLarge(props: PropMap | undefined, columns: readonly number[]): boolean {
+  if (props === undefined) return true;
+  for (const c of columns) {
+    const type = c & 0x0fff;
+    if (type !== 0x001f && type !== 0x001e && type !== 0x0102 && type !== 0x000d) continue;
+    const id = c & 0xffff0000;
+    if (props.has(c) || (type === 0x001f && props.has((id | 0x001e) >>> 0)) || (type === 0x001e && props.has((id | 0x001f) >>> 0))) continue;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * For the messages of a contents view: the tags each keeps as blobs (left out of table rows).
+ * Only rows missing a large column are looked up (a second record read per row otherwise).
+ */
+async function blobTags(h: HandlerCtx, o: TableObject, sources: readonly number[], rows?: readonly (PropMap | undefined)[], columns?: readonly number[]): Promise<(ReadonlySet<number> | undefined)[]> {
   if (local(o) || o.tableKind === 'hierarchy' || sources.length === 0) return [];
+  if (rows !== undefined && columns !== undefined && !rows.some((r) => missingLarge(r, columns))) return [];
   return h.env.read(({ store }) =>
-    sources.map((mid) => {
+    sources.map((mid, i) => {
+      if (rows !== undefined && columns !== undefined && !missingLarge(rows[i], columns)) return undefined;
       const rec = mid <= 0 ? undefined : (store.env.db.messages.get(mid) as { blobs?: [number, number][] } | undefined);
       return rec?.blobs === undefined || rec.blobs.length === 0 ? undefined : new Set(rec.blobs.map((b) => b[0]));
     }),
@@ -432,7 +450,7 @@ const queryRows: RopHandler = async (q, h) => {
   // As many rows as fit the response (at least one): the client asks again for the rest.
   const rows: PropertyRow[] = [];
   const w = new WireWriter();
-  const big = await blobTags(h, o, r.sources);
+  const big = await blobTags(h, o, r.sources, r.rows, columns);
   for (let i = 0; i < r.ids.length; i++) {
     const row = tableRow(o, r.ids[i]!, r.sources[i]!, r.rows[i]!, columns, big[i]);
     pushPropertyRow(w, row, columns);
