@@ -17,7 +17,7 @@ import type { RopRequest, RopResponse } from '../../../protocols/mapi/rops/codec
 import type { RopCtx, Schema } from '../../../protocols/mapi/rops/codec/fields.js';
 import { Ec, RopId } from '../../../protocols/mapi/rops/ids.js';
 import { ActorError } from '../../../runtime/errors.js';
-import { NO_HANDLE, RopSession, type Caller, type ObjectEntry, type ServerObject } from './rop-session.js';
+import { ALL_RIGHTS, NO_HANDLE, RopSession, type Caller, type LogonAccess, type ObjectEntry, type ServerObject } from './rop-session.js';
 import type { MailboxStore } from '../../../storage/mailbox-store.js';
 import type { MessageStore } from '../../../storage/message-store.js';
 import type { MailboxProtocol } from '../mailbox-actor.js';
@@ -34,8 +34,8 @@ export interface RopRunArgs {
   handles: number[];
   /** Bytes the responses of this run may take. */
   budget: number;
-  /** RopLogon only: the caller owns the mailbox (else a delegate the door allowed). */
-  owner?: boolean;
+  /** RopLogon only: how the caller reaches this mailbox (the door decided from the directory). */
+  access?: LogonAccess;
 }
 
 export interface RopRunResult {
@@ -88,8 +88,12 @@ export interface HandlerCtx {
   input: ObjectEntry;
   /** Per-ROP pull/push context of the logon. */
   ropCtx: RopCtx;
-  /** RopLogon: the caller owns the mailbox (the door decided). */
+  /** The caller owns the mailbox (the logon's access, or for RopLogon what the door decided). */
   owner: boolean;
+  /** How the caller reaches this mailbox. */
+  access: LogonAccess;
+  /** The caller's rights on a folder of this mailbox (MS-OXCPERM PidTagMemberRights bits). */
+  rights(fid: number): Promise<number>;
   /** The request's handle table as it stands (DestHandleIndex of srcdst ROPs). */
   handles: readonly number[];
 }
@@ -152,7 +156,7 @@ export async function runRops(env: RopEnv, session: RopSession, args: RopRunArgs
     let pushCtx = ropCtx;
     if (codec.id === RopId.Logon) pushCtx = { privateLogon: ((q.logonFlags as number) & 1) === 1 };
     try {
-      outcome = await dispatch(codec, q, env, session, logonId, handles, handlers, args.owner === true);
+      outcome = await dispatch(codec, q, env, session, logonId, handles, handlers, args.access ?? 'owner');
     } catch (err) {
       const rv = codeOf(err);
       if (rv === Ec.ecError) env.log.warn({ err, rop: codec.name }, 'ROP handler failed');
@@ -194,13 +198,18 @@ async function dispatch(
   logonId: number,
   handles: number[],
   handlers: HandlerTable,
-  owner: boolean,
+  access: LogonAccess,
 ): Promise<RopOutcome> {
+  const logonEntry = session.logons.get(logonId);
+  const logonObj = logonEntry === undefined ? undefined : session.get(logonEntry)?.obj;
+  const logonAccess: LogonAccess = logonObj?.kind === 'logon' ? logonObj.access : access;
+  const owner = logonAccess === 'owner';
+  const rights = (fid: number) => folderRights(env, session, logonAccess, fid);
   const byKind = handlers.get(codec.id);
   if (codec.id === RopId.Logon) {
     const h = byKind?.logon;
     if (h === undefined) return { returnValue: Ec.ecNotSupported };
-    return h(q, { env, session, logonId, input: undefined as unknown as ObjectEntry, ropCtx: {}, owner, handles });
+    return h(q, { env, session, logonId, input: undefined as unknown as ObjectEntry, ropCtx: {}, owner, access, rights, handles });
   }
   const handle = handles[q.inputHandleIndex];
   const input = handle === undefined ? undefined : session.get(handle);
@@ -209,7 +218,7 @@ async function dispatch(
     const before = input === undefined || input.logonId !== logonId ? undefined : byKind?.[input.obj.kind];
     if (before !== undefined) {
       try {
-        await before(q, { env, session, logonId, input: input!, ropCtx: {}, owner, handles });
+        await before(q, { env, session, logonId, input: input!, ropCtx: {}, owner, access: logonAccess, rights, handles });
       } catch (err) {
         env.log.warn({ err, on: input!.obj.kind }, 'work on release failed');
       }
@@ -225,6 +234,18 @@ async function dispatch(
     }
     return { returnValue: Ec.ecNotSupported };
   }
-  return h(q, { env, session, logonId, input, ropCtx: {}, owner, handles });
+  return h(q, { env, session, logonId, input, ropCtx: {}, owner, access: logonAccess, rights, handles });
 }
 
+
+/**
+ * The caller's rights on a folder: owners and full-access delegates have them all; others get
+ * what the folder's permission table gives them (MS-OXCPERM; none until permissions are stored).
+ */
+export async function folderRights(env: RopEnv, session: RopSession, access: LogonAccess, fid: number): Promise<number> {
+  if (access !== 'acl') return ALL_RIGHTS;
+  void env;
+  void session;
+  void fid;
+  return 0;
+}

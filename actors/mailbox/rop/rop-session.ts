@@ -24,8 +24,35 @@ export interface Caller {
   displayName: string;
 }
 
+/**
+ * How a logon reached this mailbox: its owner; a delegate with the directory's full-access grant
+ * (every right, not the owner's send-as); or anyone else, whose rights come from the folders'
+ * permission tables (MS-OXCPERM) and who may log on only when some folder grants them something.
+ */
+export type LogonAccess = 'owner' | 'delegate' | 'acl';
+
+/** PidTagMemberRights bits (MS-OXCPERM 2.2.7). */
+export const Rights = {
+  ReadAny: 0x00000001,
+  Create: 0x00000002,
+  EditOwned: 0x00000008,
+  DeleteOwned: 0x00000010,
+  EditAny: 0x00000020,
+  DeleteAny: 0x00000040,
+  CreateSubFolder: 0x00000080,
+  FolderOwner: 0x00000100,
+  FolderContact: 0x00000200,
+  FolderVisible: 0x00000400,
+  FreeBusySimple: 0x00000800,
+  FreeBusyDetailed: 0x00001000,
+} as const;
+
+/** Every folder right (what owners and full-access delegates have). */
+export const ALL_RIGHTS = 0x000007fb;
+
 export interface LogonObject {
   kind: 'logon';
+  access: LogonAccess;
   /** LogonFlags of the request (Private 0x01). */
   logonFlags: number;
   openFlags: number;

@@ -57,10 +57,12 @@ const logon: RopHandler = async (q, h) => {
   const logonFlags = q.logonFlags as number;
   if ((logonFlags & 0x01) === 0) return { returnValue: Ec.ecLoginFailure }; // no public folders here
   const info = await h.env.read(({ store }) => ({ id: store.identity()!, folders: store.logonFolderIds() }));
-  const owner = h.owner;
+  // Someone without the owner's or a delegate's access logs on only when a folder grants them something (MS-OXCPERM).
+  if (h.access === 'acl' && !(await canSeeAnything(h))) return { returnValue: Ec.ecLoginPerm };
+  const owner = h.access === 'owner';
   const now = new Date();
   return {
-    output: { kind: 'logon', logonFlags, openFlags: q.openFlags as number, owner },
+    output: { kind: 'logon', logonFlags, openFlags: q.openFlags as number, owner, access: h.access },
     ok: {
       logonFlags: logonFlags & 0x07,
       folderIds: info.folders,
@@ -82,6 +84,12 @@ const logon: RopHandler = async (q, h) => {
     },
   };
 };
+
+/** Whether any folder of the mailbox grants an ACL caller some right (permissions: issue 11). */
+async function canSeeAnything(h: HandlerCtx): Promise<boolean> {
+  const root = await h.env.read(({ store }) => store.specialFolders().root);
+  return (await h.rights(root)) !== 0;
+}
 
 const getReceiveFolder: RopHandler = async (q, h) => {
   const cls = q.messageClass as string;

@@ -14,7 +14,7 @@ import { actorRef } from '../../../runtime/actor.js';
 import type { ActorSystem } from '../../../runtime/actor-system.js';
 import { ActorError } from '../../../runtime/errors.js';
 import type { MailboxProtocol } from '../../../actors/mailbox/mailbox-actor.js';
-import type { Caller } from '../../../actors/mailbox/rop/rop-session.js';
+import type { Caller, LogonAccess } from '../../../actors/mailbox/rop/rop-session.js';
 import type { RopRunResult } from '../../../actors/mailbox/rop/rop-run.js';
 import type { DirectoryStore, UserRecord } from '../../../storage/directory-store.js';
 import { WireWriter } from '../wire/writer.js';
@@ -241,7 +241,7 @@ export class EmsmdbService {
       let j = i + 1;
       while (j < rops.length && rops[j]!.request.logonId === logonId && rops[j]!.request.ropId !== RopId.Logon) j++;
       let target: string | undefined;
-      let owner = false;
+      let access: LogonAccess = 'owner';
       if (first.request.ropId === RopId.Logon) {
         const t = this.logonTarget(first, s);
         if (typeof t === 'number') {
@@ -257,7 +257,7 @@ export class EmsmdbService {
           continue;
         }
         target = t.mailbox;
-        owner = t.owner;
+        access = t.access;
       } else {
         target = s.logons.get(logonId);
       }
@@ -278,7 +278,7 @@ export class EmsmdbService {
         i = j;
         continue;
       }
-      const result = (await this.run(s, target, payload.subarray(first.start, rops[j - 1]!.end), handles, limit - w.pos - 3 - BACKOFF_SIZE, owner)) ?? this.busy(rops.slice(i, j), handles);
+      const result = (await this.run(s, target, payload.subarray(first.start, rops[j - 1]!.end), handles, limit - w.pos - 3 - BACKOFF_SIZE, access)) ?? this.busy(rops.slice(i, j), handles);
       if (result.backoff === true) backoff.add(logonId);
       w.bytes(result.responses);
       handles = result.handles;
@@ -324,16 +324,17 @@ export class EmsmdbService {
   }
 
   /** Where a RopLogon goes: the mailbox its ESSDN names, if the caller may open it. */
-  private logonTarget(rop: PulledRop, s: EmsmdbSession): { mailbox: string; owner: boolean } | number {
+  private logonTarget(rop: PulledRop, s: EmsmdbSession): { mailbox: string; access: LogonAccess } | number {
     const q = rop.request as unknown as { logonFlags: number; essdn: string };
     if ((q.logonFlags & 0x01) === 0) return Ec.ecLoginFailure; // public folders: none here
     // Outlook logs on with the user's legacy DN, sometimes with the store's "/cn=Microsoft Private MDB" part.
     const dn = q.essdn.replace(/\/cn=Microsoft Private MDB$/i, '');
     const user = dn === '' ? s.user : this.deps.dir.userByLegacyDn(dn);
     if (user === undefined || !user.enabled) return Ec.ecUnknownUser;
-    if (user.id === s.user.id) return { mailbox: user.address, owner: true };
-    if (this.deps.dir.hasFullAccess(s.user.id, user.id)) return { mailbox: user.address, owner: false };
-    return Ec.ecLoginPerm;
+    if (user.id === s.user.id) return { mailbox: user.address, access: 'owner' };
+    if (this.deps.dir.hasFullAccess(s.user.id, user.id)) return { mailbox: user.address, access: 'delegate' };
+    // Anyone else: the mailbox's folder permissions decide (ecLoginPerm when none grants anything).
+    return { mailbox: user.address, access: 'acl' };
   }
 
   /** A run the mailbox could not take (its queue is full): every ROP answers ecServerBusy. */
@@ -349,7 +350,7 @@ export class EmsmdbService {
   }
 
   /** Runs ROPs in the mailbox actor; undefined when the mailbox is too busy (the caller backs off). */
-  private async run(s: EmsmdbSession, mailbox: string, rops: Uint8Array, handles: number[], budget: number, owner: boolean): Promise<(RopRunResult & { backoff?: boolean }) | undefined> {
+  private async run(s: EmsmdbSession, mailbox: string, rops: Uint8Array, handles: number[], budget: number, access: LogonAccess): Promise<(RopRunResult & { backoff?: boolean }) | undefined> {
     const expectSession = s.mailboxes.has(mailbox);
     try {
       const r = await this.deps.system.call(actorRef<MailboxProtocol>('mailbox', mailbox), 'ropRun', {
@@ -359,7 +360,7 @@ export class EmsmdbService {
         rops,
         handles,
         budget: Math.max(0, budget),
-        owner,
+        access,
       });
       if (r.logonsOpened.length > 0) {
         s.mailboxes.add(mailbox);
