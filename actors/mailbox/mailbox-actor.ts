@@ -30,6 +30,7 @@ import { registerStreamRops } from './rop/stream-rops.js';
 import { registerMessageRops } from './rop/message-rops.js';
 import { notifyLookup, registerNotifyRops, ropNotifications } from './rop/notify-rops.js';
 import { registerSaveRops } from './rop/save-rops.js';
+import { registerComposeRops } from './rop/compose-rops.js';
 import { messageInToWire, toWireName, wireToMessageIn, type WireAttachment, type WireMessage, type WireName } from './wire-message.js';
 import { synthesizeBodies } from '../../protocols/mail/body.js';
 import { SLICE_MS, Table, type Origin, type SortKey } from './objects/table.js';
@@ -139,7 +140,9 @@ export type MailboxProtocol = {
   instanceRecipients: { args: { instance: number }; result: { rowid: number; props: Uint8Array }[] };
   instanceModifyRecipients: { args: { instance: number; rows: { rowid: number; props: Uint8Array | null }[] }; result: null };
   instanceRemoveAllRecipients: { args: { instance: number }; result: null };
-  instanceCreateAttachment: { args: { instance: number }; result: { num: number } };
+  /** pending: not part of the message until instanceSaveAttachment (RopCreateAttachment). */
+  instanceCreateAttachment: { args: { instance: number; pending?: boolean }; result: { num: number } };
+  instanceSaveAttachment: { args: { instance: number; num: number }; result: null };
   instanceSetAttachment: { args: { instance: number; num: number; props?: Uint8Array; data?: Uint8Array }; result: null };
   instanceDeleteAttachment: { args: { instance: number; num: number }; result: null };
   instanceAttachments: { args: { instance: number }; result: { num: number; props: Uint8Array; size: number; embedded: boolean }[] };
@@ -333,6 +336,7 @@ registerStreamRops(ROP_HANDLERS);
 registerMessageRops(ROP_HANDLERS);
 registerNotifyRops(ROP_HANDLERS);
 registerSaveRops(ROP_HANDLERS);
+registerComposeRops(ROP_HANDLERS);
 
 export default defineActorKind<MailboxProtocol>({
   readOnly: ['imapFolders', 'imapStatus', 'imapSelect', 'imapSync', 'imapFetch', 'imapSearch', 'exists', 'logonInfo', 'getStoreProps', 'getFolderProps', 'listFolders', 'receiveFolder', 'getMessage', 'getAttachmentData', 'getMessageFull', 'getOriginalMime', 'folderInternetIds', 'quotaState', 'listContents', 'changesSince', 'stats', 'namesFromIds', 'listSoftDeleted'],
@@ -454,6 +458,7 @@ export default defineActorKind<MailboxProtocol>({
     const disposeRopObject = (obj: ServerObject) => {
       if (obj.kind === 'table' && obj.table !== 0) tables.delete(obj.table);
       else if (obj.kind === 'message') instances.release(obj.instance);
+      else if (obj.kind === 'attachment') instances.dropPendingAttachment(obj.instance, obj.num);
     };
     const actor: Actor<MailboxProtocol> = {
       async onActivate() {
@@ -603,7 +608,8 @@ export default defineActorKind<MailboxProtocol>({
         instanceRecipients: ({ instance }) => instances.recipients(instance).map((r) => ({ rowid: r.rowid, props: encodePropBag(r.props) })),
         instanceModifyRecipients: ({ instance, rows }) => (instances.modifyRecipients(instance, rows.map((r) => ({ rowid: r.rowid, props: r.props === null ? null : bag(r.props) }))), null),
         instanceRemoveAllRecipients: ({ instance }) => (instances.removeAllRecipients(instance), null),
-        instanceCreateAttachment: ({ instance }) => ({ num: instances.createAttachment(instance) }),
+        instanceCreateAttachment: ({ instance, pending }) => ({ num: instances.createAttachment(instance, pending ?? false) }),
+        instanceSaveAttachment: ({ instance, num }) => (instances.saveAttachment(instance, num), null),
         instanceSetAttachment: ({ instance, num, props, data }) => (instances.setAttachment(instance, num, { props: props === undefined ? undefined : bag(props), data }), null),
         instanceDeleteAttachment: ({ instance, num }) => (instances.deleteAttachment(instance, num), null),
         instanceAttachments: ({ instance }) => instances.attachments(instance).map((a) => ({ num: a.num, props: encodePropBag(a.props), size: a.size, embedded: a.embedded })),

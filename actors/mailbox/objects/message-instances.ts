@@ -35,6 +35,8 @@ interface AttachmentState {
   props: PropMap;
   data?: Uint8Array;
   embedded?: MessageIn;
+  /** Created by RopCreateAttachment and not saved yet: not part of the message (MS-OXCMSG 3.2.5.13). */
+  pending?: boolean;
 }
 
 interface Instance {
@@ -65,7 +67,10 @@ function toMessage(inst: Instance): MessageIn {
   return {
     props: new Map(inst.props),
     recipients: [...inst.recipients.keys()].sort((a, b) => a - b).map((k) => inst.recipients.get(k)!),
-    attachments: [...inst.attachments.keys()].sort((a, b) => a - b).map((k) => inst.attachments.get(k)!),
+    attachments: [...inst.attachments.keys()]
+      .sort((a, b) => a - b)
+      .map((k) => inst.attachments.get(k)!)
+      .filter((a) => a.pending !== true),
   };
 }
 
@@ -114,7 +119,7 @@ export class MessageInstances {
   getProps(id: number): PropMap {
     const i = this.get(id);
     const out = new Map(i.props);
-    out.set(MsgTag.PidTagHasAttachments, i.attachments.size > 0);
+    out.set(MsgTag.PidTagHasAttachments, [...i.attachments.values()].some((a) => a.pending !== true));
     return out;
   }
 
@@ -157,11 +162,25 @@ export class MessageInstances {
     this.get(id).recipients.clear();
   }
 
-  createAttachment(id: number): number {
+  /** A new attachment; a pending one joins the message only when saved (saveAttachment). */
+  createAttachment(id: number, pending = false): number {
     const i = this.get(id);
     const num = i.nextAttach++;
-    i.attachments.set(num, { props: new Map() });
+    i.attachments.set(num, pending ? { props: new Map(), pending } : { props: new Map() });
     return num;
+  }
+
+  /** RopSaveChangesAttachment: a pending attachment becomes part of the message. */
+  saveAttachment(id: number, num: number): void {
+    const a = this.get(id).attachments.get(num);
+    if (a === undefined) throw actorError('ecNotFound', `no attachment ${num}`);
+    delete a.pending;
+  }
+
+  /** An attachment object was released: a pending (never saved) attachment goes with it. */
+  dropPendingAttachment(id: number, num: number): void {
+    const i = this.open.get(id);
+    if (i?.attachments.get(num)?.pending === true) i.attachments.delete(num);
   }
 
   setAttachment(id: number, num: number, change: { props?: PropMap; data?: Uint8Array }): void {

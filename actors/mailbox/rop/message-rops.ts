@@ -224,15 +224,15 @@ const openEmbeddedMessage: RopHandler = async (q, h) => {
   const a = h.input.obj;
   if (a.kind !== 'attachment') throw new TypeError('not an attachment');
   const mode = q.openModeFlags as number;
-  // Creating an embedded message belongs with the message writing ROPs.
-  if ((mode & OpenMode.Create) !== 0 && mode !== OpenMode.BestAccess) return { returnValue: Ec.ecNotSupported };
-  if (mode === OpenMode.ReadWrite && a.readOnly) return { returnValue: Ec.ecAccessDenied };
+  // Create: a new embedded message unless the attachment has one; opened read-write.
+  const create = mode === OpenMode.Create;
+  if ((mode === OpenMode.ReadWrite || create) && a.readOnly) return { returnValue: Ec.ecAccessDenied };
   const parent = h.input.parent === null ? undefined : h.session.get(h.input.parent)?.obj;
   const fid = parent?.kind === 'message' ? parent.fid : 0;
-  const { instance } = await h.env.op('instanceOpenEmbedded', { instance: a.instance, num: a.num, create: false });
+  const { instance } = await h.env.op('instanceOpenEmbedded', { instance: a.instance, num: a.num, create });
   try {
     const info = await messageInfo(h, instance);
-    const readOnly = a.readOnly || (mode !== OpenMode.ReadWrite && mode !== OpenMode.BestAccess);
+    const readOnly = a.readOnly || (mode !== OpenMode.ReadWrite && mode !== OpenMode.BestAccess && !create);
     // An embedded message has no id of its own in this store.
     return { output: { kind: 'message', instance, mid: null, fid, readOnly }, ok: { reserved: 0, messageId: 0n, ...info }, ctx: { recipientColumns: RECIPIENT_COLUMNS } };
   } catch (err) {
