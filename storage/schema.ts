@@ -43,6 +43,13 @@ export const KEYSPACES = {
   sortIndex: 'sortIndex',
   /** [search folder GLOBCNT, message GLOBCNT] → 1: each search folder's matches (search-folders.ts). */
   search: 'search',
+  /**
+   * Folder permissions (folder-acl.ts): ['f', folder, member id] → { dn, name, rights };
+   * ['m', lower-cased legacy DN ('' for Default), folder] → rights; ['seq'] → last member id.
+   */
+  acl: 'acl',
+  /** Server-side rules (rules.ts): [folder, rule id] → prop bag bytes; ['seq'] → last rule id. */
+  rules: 'rules',
 } as const;
 export type Keyspace = keyof typeof KEYSPACES;
 

@@ -30,6 +30,8 @@ import { registerStreamRops } from './rop/stream-rops.js';
 import { registerMessageRops } from './rop/message-rops.js';
 import { notifyLookup, registerNotifyRops, ropNotifications } from './rop/notify-rops.js';
 import { registerSaveRops } from './rop/save-rops.js';
+import { registerPermRops } from './rop/perm-rops.js';
+import { registerRuleRops } from './rop/rule-rops.js';
 import { registerComposeRops } from './rop/compose-rops.js';
 import { messageInToWire, toWireName, wireToMessageIn, type WireAttachment, type WireMessage, type WireName } from './wire-message.js';
 import { synthesizeBodies } from '../../protocols/mail/body.js';
@@ -336,6 +338,8 @@ registerStreamRops(ROP_HANDLERS);
 registerMessageRops(ROP_HANDLERS);
 registerNotifyRops(ROP_HANDLERS);
 registerSaveRops(ROP_HANDLERS);
+registerPermRops(ROP_HANDLERS);
+registerRuleRops(ROP_HANDLERS);
 registerComposeRops(ROP_HANDLERS);
 
 export default defineActorKind<MailboxProtocol>({

@@ -18,6 +18,9 @@ import { SearchState } from '../../../storage/search-folders.js';
 import type { HandlerCtx, HandlerTable, RopHandler, RopOutcome } from './rop-run.js';
 import type { FolderObject, TableObject } from './rop-session.js';
 import { localRowCount, storeRestriction, TableFlags } from './table-rops.js';
+import { deletable, hasAny, mustHave } from './perm-rops.js';
+import { Rights } from './rop-session.js';
+import { hasRulesIn } from './rule-rops.js';
 
 /** ecDuplicateName (MS-OXCDATA 2.4: the value of ecCollision). */
 const ecDuplicateName = Ec.ecCollision;
@@ -67,12 +70,15 @@ function guarded(fn: RopHandler): RopHandler {
 
 const openFolder: RopHandler = async (q, h) => {
   const fid = localId(q.folderId as bigint);
-  await mustFolder(h, fid);
-  return { output: { kind: 'folder', fid }, ok: { hasRules: false, isGhosted: false } };
+  const hasRules = await h.env.read(({ store }) => (store.folder(fid) === undefined ? undefined : hasRulesIn(store, fid)));
+  if (hasRules === undefined) throw actorError('ecNotFound', `no folder ${fid}`);
+  await mustHave(h, fid, Rights.FolderVisible | Rights.ReadAny | Rights.FolderOwner);
+  return { output: { kind: 'folder', fid }, ok: { hasRules, isGhosted: false } };
 };
 
 const createFolder: RopHandler = async (q, h) => {
   const parent = folderOf(h);
+  await mustHave(h, parent, Rights.CreateSubFolder);
   const type = q.folderType as number;
   if (type !== FolderType.FOLDER_GENERIC && type !== FolderType.FOLDER_SEARCH) throw actorError('ecInvalidParam', `folder type ${type}`);
   const name = q.displayName as string;
@@ -90,6 +96,7 @@ const deleteFolder: RopHandler = async (q, h) => {
   const fid = localId(q.folderId as bigint);
   const rec = await mustFolder(h, fid);
   if (rec.parent !== parent) throw actorError('ecNotFound', `folder ${fid} is not a subfolder of ${parent}`);
+  await mustHave(h, fid, Rights.FolderOwner);
   const flags = q.deleteFolderFlags as number;
   try {
     await h.env.op('deleteFolder', {
@@ -116,6 +123,8 @@ const moveOrCopyFolder =
     const fid = localId(q.folderId as bigint);
     const rec = await mustFolder(h, fid);
     if (rec.parent !== src) throw actorError('ecNotFound', `folder ${fid} is not a subfolder of ${src}`);
+    await mustHave(h, dst, Rights.CreateSubFolder);
+    await mustHave(h, fid, copy ? Rights.ReadAny : Rights.FolderOwner);
     const name = q.newFolderName as string;
     if (copy) await h.env.op('copyFolder', { folder: fid, parent: dst, name: name === '' ? undefined : name, recursive: q.wantRecursive as boolean });
     else await h.env.op('moveFolder', { folder: fid, parent: dst, name: name === '' ? undefined : name });
@@ -126,11 +135,14 @@ const emptyFolder =
   (hard: boolean): RopHandler =>
   async (q, h) => {
     const fid = folderOf(h);
+    await mustHave(h, fid, Rights.DeleteAny);
     await h.env.op('emptyFolder', { folder: fid, associated: q.wantDeleteAssociated as boolean, hard });
     return { ok: {}, always: { partialCompletion: false } };
   };
 
 // ------------------------------------------------------------------------------ messages
+
+const hasReadAny = (h: HandlerCtx, fid: number): Promise<boolean> => hasAny(h, fid, Rights.ReadAny);
 
 /**
  * The asked messages grouped by the folder that holds them: those of `folder` itself, or for a
@@ -164,7 +176,11 @@ const deleteMessages =
     await mustFolder(h, folder);
     const { groups, missing } = await messagesByFolder(h, folder, q.messageIds as bigint[]);
     let gone = missing;
-    for (const [f, mids] of groups) gone += (await h.env.op('deleteMessages', { folder: f, mids, hard })).missing.length;
+    for (const [f, asked] of groups) {
+      const mids = await deletable(h, f, asked);
+      gone += asked.length - mids.length;
+      if (mids.length > 0) gone += (await h.env.op('deleteMessages', { folder: f, mids, hard })).missing.length;
+    }
     return { ok: {}, always: { partialCompletion: gone > 0 } };
   };
 
@@ -174,9 +190,17 @@ const moveCopyMessages: RopHandler = async (q, h) => {
   if (typeof dst !== 'number') return dst;
   await mustFolder(h, src);
   await mustFolder(h, dst);
+  await mustHave(h, dst, Rights.Create);
   const { groups, missing } = await messagesByFolder(h, src, q.messageIds as bigint[]);
-  for (const [f, mids] of groups) await h.env.op('moveCopyMessages', { from: f, to: dst, mids, move: !(q.wantCopy as boolean) });
-  return { ok: {}, always: { partialCompletion: missing > 0 } };
+  const move = !(q.wantCopy as boolean);
+  let refused = 0;
+  for (const [f, asked] of groups) {
+    // Moving takes the right to delete there; copying, the right to read.
+    const mids = move ? await deletable(h, f, asked) : (await hasReadAny(h, f)) ? asked : [];
+    refused += asked.length - mids.length;
+    if (mids.length > 0) await h.env.op('moveCopyMessages', { from: f, to: dst, mids, move });
+  }
+  return { ok: {}, always: { partialCompletion: missing + refused > 0 } };
 };
 
 // ------------------------------------------------------------------------------ tables
@@ -187,7 +211,8 @@ const getHierarchyTable: RopHandler = async (q, h) => {
   const fid = folderOf(h);
   await mustFolder(h, fid);
   const flags = q.tableFlags as number;
-  if ((flags & (TableFlags.Depth | TableFlags.SoftDeletes)) !== 0) {
+  // An ACL caller's hierarchy lists only the folders they may see: kept here, not a shared view.
+  if ((flags & (TableFlags.Depth | TableFlags.SoftDeletes)) !== 0 || h.access === 'acl') {
     // Every level (PidTagDepth), or the soft-deleted subfolders: kept here over the engine.
     const o = table('hierarchy', 0, fid, flags, h.input.handle);
     return { output: o, ok: { rowCount: await localRowCount(h, o) } };
@@ -201,6 +226,7 @@ const getContentsTable: RopHandler = async (q, h) => {
   await mustFolder(h, fid);
   const flags = q.tableFlags as number;
   if ((flags & TableFlags.ConversationMembers) !== 0) return { returnValue: Ec.ecNotSupported };
+  await mustHave(h, fid, Rights.ReadAny);
   const kind = (flags & TableFlags.Associated) !== 0 ? 'associated' : 'contents';
   if ((flags & TableFlags.SoftDeletes) !== 0) {
     const o = table(kind, 0, fid, flags, h.input.handle);

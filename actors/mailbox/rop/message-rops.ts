@@ -14,8 +14,9 @@ import { FIRST_NAMED_ID } from '../../../storage/named-props.js';
 import { Tag } from '../../../storage/prop-tags.js';
 import { PropType, propId, propTag, type PropValue } from '../../../storage/prop-types.js';
 import { specificRow } from './prop-rows.js';
+import { messageAccess, mustHave } from './perm-rops.js';
 import type { HandlerCtx, HandlerTable, RopHandler, RopOutcome } from './rop-run.js';
-import type { MessageObject, ServerObject } from './rop-session.js';
+import { Rights, type MessageObject, type ServerObject } from './rop-session.js';
 
 const bagOf = (bytes: Uint8Array): PropMap => decodePropBag(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
@@ -178,7 +179,10 @@ const openMessage: RopHandler = async (q, h) => {
   const where = bagOf((await h.env.op('getMessage', { mid, tags: [MsgTag.PidTagParentFolderId] })).props).get(MsgTag.PidTagParentFolderId);
   if (where !== makeEid(REPLID_LOCAL, fid)) return { returnValue: Ec.ecNotFound };
   const mode = (q.openModeFlags as number) & 0x03;
-  const readOnly = mode !== OpenMode.ReadWrite && mode !== OpenMode.BestAccess;
+  // MS-OXCPERM: reading takes ReadAny (or the caller's own message), changing EditAny (or EditOwned).
+  const may = await messageAccess(h, fid, mid);
+  if (!may.read || (mode === OpenMode.ReadWrite && !may.write)) return { returnValue: Ec.ecAccessDenied };
+  const readOnly = (mode !== OpenMode.ReadWrite && mode !== OpenMode.BestAccess) || !may.write;
   const { instance } = await h.env.op('openMessage', { session: h.session.id, mid });
   try {
     const ok = await messageInfo(h, instance);
@@ -250,6 +254,7 @@ function readWanted(flags: number): boolean | null {
 const setReadFlags: RopHandler = async (q, h) => {
   const f = h.input.obj;
   if (f.kind !== 'folder') throw new TypeError('not a folder');
+  await mustHave(h, f.fid, Rights.ReadAny);
   const ids = q.messageIds as bigint[];
   const read = readWanted(q.readFlags as number);
   const inFolder = new Set([...(await h.env.op('listContents', { folder: f.fid })), ...(await h.env.op('listContents', { folder: f.fid, assoc: true }))]);
@@ -299,6 +304,7 @@ const getMessageStatus: RopHandler = async (q, h) => {
 const setMessageStatus: RopHandler = async (q, h) => {
   const r = await folderMessage(q, h, [T.PidTagMessageStatus]);
   if (!('mid' in r)) return r;
+  if (!(await messageAccess(h, (h.input.obj as { fid: number }).fid, r.mid)).write) return { returnValue: Ec.ecAccessDenied };
   const old = statusOf(r.props.get(T.PidTagMessageStatus));
   const mask = (q.messageStatusMask as number) >>> 0;
   const next = ((old & ~mask) | ((q.messageStatusFlags as number) & mask)) >>> 0;

@@ -21,7 +21,8 @@ import { PropType, propId, propTag } from '../../../storage/prop-types.js';
 import type { WireName } from '../wire-message.js';
 import { allValues, bagOfValues, problemsAt, specificRow, tagsToFetch } from './prop-rows.js';
 import type { HandlerCtx, HandlerTable, RopHandler, RopOutcome } from './rop-run.js';
-import type { ObjectEntry, ServerObject } from './rop-session.js';
+import { mustHave } from './perm-rops.js';
+import { Rights, type ObjectEntry, type ServerObject } from './rop-session.js';
 import type { StreamTarget } from './stream-state.js';
 
 /** Computed message properties a stored message's instance does not carry (the store makes them). */
@@ -168,9 +169,15 @@ const getPropsList: RopHandler = async (_q, h) => {
   return { ok: { propertyTags: [...props.keys()] } };
 };
 
+/** Folder properties change only for who administers the folder (MS-OXCPERM FolderOwner). */
+const mustOwnFolder = async (h: HandlerCtx, e: ObjectEntry): Promise<void> => {
+  if (e.obj.kind === 'folder') await mustHave(h, e.obj.fid, Rights.FolderOwner);
+};
+
 const setProps: RopHandler = async (q, h) => {
   const target = mustTarget(h);
   if (target.readOnly) return { returnValue: Ec.ecAccessDenied };
+  await mustOwnFolder(h, h.input);
   const values = q.propertyValues as TaggedValue[];
   const { bag, refused } = bagOfValues(values);
   const errs = bag.size === 0 ? [] : await target.set(bag);
@@ -180,6 +187,7 @@ const setProps: RopHandler = async (q, h) => {
 const deleteProps: RopHandler = async (q, h) => {
   const target = mustTarget(h);
   if (target.readOnly) return { returnValue: Ec.ecAccessDenied };
+  await mustOwnFolder(h, h.input);
   const tags = q.propertyTags as number[];
   return { ok: { propertyProblems: problemsAt(tags, await target.del(tags)) } };
 };
@@ -293,6 +301,8 @@ async function copyBetween(q: Record<string, unknown>, h: HandlerCtx, tags: read
   const src = mustTarget(h);
   const dst = mustTarget(h, d);
   if (dst.readOnly || ((flags & CopyFlag.Move) !== 0 && src.readOnly)) return { returnValue: Ec.ecAccessDenied };
+  await mustOwnFolder(h, d);
+  if ((flags & CopyFlag.Move) !== 0) await mustOwnFolder(h, h.input);
   return { ok: { propertyProblems: await copyProps(src, dst, tags, flags) } };
 }
 

@@ -18,6 +18,7 @@ import type { RopCtx, Schema } from '../../../protocols/mapi/rops/codec/fields.j
 import { Ec, RopId } from '../../../protocols/mapi/rops/ids.js';
 import { ActorError } from '../../../runtime/errors.js';
 import { ALL_RIGHTS, NO_HANDLE, RopSession, type Caller, type LogonAccess, type ObjectEntry, type ServerObject } from './rop-session.js';
+import { FolderAcl } from '../../../storage/folder-acl.js';
 import type { MailboxStore } from '../../../storage/mailbox-store.js';
 import type { MessageStore } from '../../../storage/message-store.js';
 import type { MailboxProtocol } from '../mailbox-actor.js';
@@ -240,12 +241,9 @@ async function dispatch(
 
 /**
  * The caller's rights on a folder: owners and full-access delegates have them all; others get
- * what the folder's permission table gives them (MS-OXCPERM; none until permissions are stored).
+ * their own entry's rights in the folder's permissions list, else the Default entry's (MS-OXCPERM).
  */
 export async function folderRights(env: RopEnv, session: RopSession, access: LogonAccess, fid: number): Promise<number> {
   if (access !== 'acl') return ALL_RIGHTS;
-  void env;
-  void session;
-  void fid;
-  return 0;
+  return env.read(({ store }) => new FolderAcl(store.env).rightsOf(fid, session.caller.legacyDn));
 }

@@ -8,6 +8,7 @@ import { RECEIVE_FOLDER_TABLE_COLUMNS } from '../../../protocols/mapi/rops/codec
 import { rowOf, type LongTermId, type PropertyProblem, type TaggedValue } from '../../../protocols/mapi/wire/prop-values.js';
 import { actorError } from '../../../runtime/errors.js';
 import { addressBookEntryId } from '../../../storage/address-ids.js';
+import { FolderAcl } from '../../../storage/folder-acl.js';
 import { eidGlobcnt, eidReplid, globcntBytes, makeEid, readGlobcnt, REPLID_LOCAL } from '../../../storage/ids.js';
 import type { MailboxStore } from '../../../storage/mailbox-store.js';
 import type { PropMap } from '../../../storage/prop-bag.js';
@@ -85,10 +86,13 @@ const logon: RopHandler = async (q, h) => {
   };
 };
 
-/** Whether any folder of the mailbox grants an ACL caller some right (permissions: issue 11). */
+/**
+ * Whether some folder grants an ACL caller something beyond free/busy, through their own entry or
+ * the Default entry (MS-OXCPERM): a user with rights on the Calendar alone still logs on. One
+ * range read over the permissions' member index (storage/folder-acl.ts).
+ */
 async function canSeeAnything(h: HandlerCtx): Promise<boolean> {
-  const root = await h.env.read(({ store }) => store.specialFolders().root);
-  return (await h.rights(root)) !== 0;
+  return h.env.read(({ store }) => new FolderAcl(store.env).grantsAnything(h.session.caller.legacyDn, (fid) => store.folder(fid) !== undefined));
 }
 
 const getReceiveFolder: RopHandler = async (q, h) => {

@@ -12,7 +12,9 @@ import { actorError } from '../../../runtime/errors.js';
 import { encodePropBag, type PropMap } from '../../../storage/prop-bag.js';
 import { MsgTag } from '../../../storage/message-store.js';
 import { PropType, propId, propTag, propTypeOf, type PropValue } from '../../../storage/prop-types.js';
+import { hasAny } from './perm-rops.js';
 import { destinationOf, targetOf } from './prop-rops.js';
+import { Rights } from './rop-session.js';
 import type { HandlerCtx, HandlerTable, RopHandler, RopOutcome } from './rop-run.js';
 import { MAX_SEEK, StreamMode, contents, newStreamBuffer, readAt, resize, writeAt, type StreamState, type StreamTarget } from './stream-state.js';
 
@@ -75,7 +77,10 @@ const openStream: RopHandler = async (q, h) => {
   if (target === null) return { returnValue: Ec.ecNotSupported };
   const wantsWrite = mode === StreamMode.ReadWrite || mode === StreamMode.Create;
   if (wantsWrite && target.readOnly) return { returnValue: Ec.ecAccessDenied };
-  const readOnly = mode === StreamMode.ReadOnly || (mode === StreamMode.BestAccess && target.readOnly);
+  // A folder's properties are written only by who administers it (MS-OXCPERM FolderOwner).
+  const folderLocked = h.input.obj.kind === 'folder' && !(await hasAny(h, h.input.obj.fid, Rights.FolderOwner));
+  if (wantsWrite && folderLocked) return { returnValue: Ec.ecAccessDenied };
+  const readOnly = mode === StreamMode.ReadOnly || (mode === StreamMode.BestAccess && (target.readOnly || folderLocked));
   let bytes: Uint8Array = new Uint8Array(0);
   if (mode !== StreamMode.Create) {
     const alt = stringAlt(type);

@@ -4,7 +4,8 @@
  * and table notifications name them); the other tables are kept here over the same table engine
  * (`objects/table.ts`) with a row source read again before every operation: a message's
  * attachments and recipients, a hierarchy with the Depth flag (every level, PidTagDepth), and the
- * soft-deleted rows of a folder. Permissions and rules tables are issue 11 (ecNotSupported).
+ * soft-deleted rows of a folder, a folder's permissions (perm-rops.ts) and rules (rule-rops.ts).
+ * An ACL caller's hierarchy tables are kept here too, listing only the folders they may see.
  *
  * Rows go out as PropertyRows over the client's columns: strings in the type of the column
  * (PtypString8 columns read the stored Unicode value), missing values as ecNotFound cells, text
@@ -23,7 +24,9 @@ import { Tag } from '../../../storage/prop-tags.js';
 import { PropType, propId, propTag, propTypeOf, type PropValue } from '../../../storage/prop-types.js';
 import { toWireRestriction, type Restriction } from '../../../storage/restriction.js';
 import { Bookmark, PidTagDepth, PidTagInstanceKey, PidTagInstanceNum, PidTagRowType, RowType, Table, type Origin, type SortKey } from '../objects/table.js';
+import { permissionRows, visibleIn } from './perm-rops.js';
 import { specificRow } from './prop-rows.js';
+import { ruleRows } from './rule-rops.js';
 import type { HandlerCtx, HandlerTable, RopHandler, RopOutcome } from './rop-run.js';
 import type { TableObject } from './rop-session.js';
 
@@ -254,15 +257,21 @@ export async function localRows(h: HandlerCtx, o: TableObject): Promise<{ order:
         for (const f of list) put(f.id, f.props);
       } else {
         // Depth: every level under the folder, depth-first in name order, PidTagDepth from 0.
+        // Without Depth (an ACL caller's table): one level. ACL callers see only visible folders.
+        const deep = (o.flags & TableFlags.Depth) !== 0;
+        const { access } = h;
+        const dn = h.session.caller.legacyDn;
         const list = await h.env.read(({ store }) => {
           const out: { id: number; props: PropMap }[] = [];
           const walk = (parent: number, depth: number) => {
             for (const id of store.children(parent)) {
               if (store.folder(id) === undefined) continue;
-              const p = store.folderProps(id);
-              p.set(PidTagDepth, depth);
-              out.push({ id, props: p });
-              walk(id, depth + 1);
+              if (visibleIn(store, access, dn, id)) {
+                const p = store.folderProps(id);
+                p.set(PidTagDepth, depth);
+                out.push({ id, props: p });
+              }
+              if (deep) walk(id, depth + 1);
             }
           };
           walk(o.fid, 0);
@@ -292,6 +301,10 @@ export async function localRows(h: HandlerCtx, o: TableObject): Promise<{ order:
       for (const m of list) put(m.id, m.props);
       break;
     }
+    case 'permissions':
+      return permissionRows(h, o);
+    case 'rules':
+      return ruleRows(h, o);
     default:
       throw actorError('ecNotSupported', `${o.tableKind} tables are not supported yet`);
   }
@@ -365,7 +378,6 @@ function localBackend(h: HandlerCtx, o: TableObject): Backend {
 /** The table object behind the input handle and its backend. */
 function tableOf(h: HandlerCtx): { o: TableObject; b: Backend } {
   const o = h.input.obj as TableObject;
-  if (o.tableKind === 'permissions' || o.tableKind === 'rules') throw actorError('ecNotSupported', `${o.tableKind} tables come with issue 11`);
   return { o, b: local(o) ? localBackend(h, o) : viewBackend(h, o.table) };
 }
 

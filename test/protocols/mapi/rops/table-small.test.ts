@@ -1,7 +1,7 @@
 /**
  * Table ROPs on an open message's attachment table (kept beside the message, over the same table
  * engine), through a real session: columns, paging, sort, seek, position, status; the table goes
- * with its message; permissions / rules tables not yet; bad column sets; QueryRows answering
+ * with its message; permissions / rules tables open; bad column sets; QueryRows answering
  * fewer rows than asked when they would not fit one response.
  */
 import test from 'ava';
@@ -71,7 +71,7 @@ test('attachment tables: columns, sort, paging, seek, position, status', async (
   t.like(r.responses[6]!.ok, { tableStatus: 0 });
 });
 
-test('the table goes with its message; permissions and rules tables not yet; bad column sets', async (t) => {
+test('the table goes with its message; permissions and rules tables open on folders; bad column sets', async (t) => {
   const m = await startMapiSession(t);
   const h = await openAttachmentTable(m, ['x.txt']);
   const bad = await m.exec([{ ropId: RopId.SetColumns, logonId: 0, inputHandleIndex: 2, setColumnsFlags: 0, propertyTags: [] }], h);
@@ -93,8 +93,8 @@ test('the table goes with its message; permissions and rules tables not yet; bad
     [m.logon.handle, NO_HANDLE, NO_HANDLE],
   );
   t.is(perm.responses[0]!.returnValue, 0);
-  t.is(perm.responses[1]!.returnValue, Ec.ecNotSupported, 'permissions come with issue 11');
-  t.is(perm.responses[2]!.returnValue, Ec.ecNotSupported, 'rules come with issue 11');
+  t.is(perm.responses[1]!.returnValue, 0, 'permissions tables (perm-rops.test.ts)');
+  t.is(perm.responses[2]!.returnValue, 0, 'rules tables (rule-rops.test.ts)');
 });
 
 test('QueryRows answers fewer rows than asked when they would not fit, and leaves the cursor after the last one sent', async (t) => {
