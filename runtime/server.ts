@@ -237,6 +237,7 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
       dir,
       auth,
       system,
+      outbound,
       samples: async () => [...runtimeSamples(await system.stats()), ...directorySamples(dir, auth)],
       deploymentId: deploymentIdFrom(secret),
       fetchMailboxGuid: async (address) => (await system.call(actorRef<MailboxProtocol>('mailbox', address), 'logonInfo', null)).mailboxGuid,

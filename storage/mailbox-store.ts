@@ -103,6 +103,17 @@ const SPECIAL_LAYOUT: readonly SpecialSpec[] = [
 ];
 
 /** A folder as stored. Times are milliseconds since 1970 (converted to FILETIME on read). */
+/** A message waiting to be sent (MailboxStore.addSubmission). */
+export interface SubmissionRecord {
+  /** When it may be sent (ms since 1970; later than now for a deferred delivery). */
+  due: number;
+  /** Who submitted it (the owner, or a delegate sending on the owner's behalf). */
+  by: { userId: string; legacyDn: string; displayName: string; address: string };
+  submitted: number;
+  /** Set when the door took it for sending (RopAbortSubmit is too late from then on). */
+  taken?: number;
+}
+
 export interface FolderRecord {
   parent: number;
   type: number;
@@ -596,6 +607,37 @@ export class MailboxStore {
       out.push({ messageClass, folder, modified: typeof t === 'bigint' ? t : 0n });
     }
     return out.sort((a, b) => (a.messageClass < b.messageClass ? -1 : a.messageClass > b.messageClass ? 1 : 0));
+  }
+
+  // ------------------------------------------------------------------ submissions (MS-OXOMSG)
+
+  /**
+   * A submitted message waiting to be sent (RopSubmitMessage): kept in the store with the
+   * message, so a restart or a deferred delivery time never loses it; removed once sent.
+   */
+  addSubmission(mid: number, rec: SubmissionRecord): void {
+    this.meta.putSync(['submit', mid], rec);
+  }
+
+  submission(mid: number): SubmissionRecord | undefined {
+    return this.meta.get(['submit', mid]) as SubmissionRecord | undefined;
+  }
+
+  removeSubmission(mid: number): boolean {
+    if (this.meta.get(['submit', mid]) === undefined) return false;
+    this.meta.removeSync(['submit', mid]);
+    return true;
+  }
+
+  /** Every waiting submission, oldest due first. */
+  submissions(): { mid: number; rec: SubmissionRecord }[] {
+    const out: { mid: number; rec: SubmissionRecord }[] = [];
+    for (const { key, value } of this.meta.getRange({ start: ['submit'], end: ['submit', Number.MAX_SAFE_INTEGER] })) {
+      const k = key as [string, number];
+      if (k[0] !== 'submit' || typeof k[1] !== 'number') continue;
+      out.push({ mid: k[1], rec: value as SubmissionRecord });
+    }
+    return out.sort((a, b) => a.rec.due - b.rec.due);
   }
 
   /** Sets (or with folder null, removes) a receive-folder entry (RopSetReceiveFolder). */

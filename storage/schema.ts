@@ -18,7 +18,10 @@ export const SCHEMA_KEY = 'schema';
  * JS number exactly); the replica id of local objects is always 1.
  */
 export const KEYSPACES = {
-  /** Store-wide records: schema version, identity (MailboxGuid, ReplGuid), counters, store properties. */
+  /**
+   * Store-wide records: schema version, identity (MailboxGuid, ReplGuid), counters, store
+   * properties; ['submit', message GLOBCNT] → SubmissionRecord for messages waiting to be sent.
+   */
   meta: 'meta',
   /** folder GLOBCNT → folder record { parent, props (prop bag), counts }. */
   folders: 'folders',

@@ -10,7 +10,8 @@ import { defineActorKind, replyWhen, ReplyWhen, type Actor, type ActorContext, t
 import { packWire, unpackWire } from './imap-pack.js';
 import { actorError } from '../../runtime/errors.js';
 import { MailboxEnv } from '../../storage/mailbox-env.js';
-import { LOGON_FOLDERS, MailboxStore, type SpecialFolder } from '../../storage/mailbox-store.js';
+import { LOGON_FOLDERS, MailboxStore, type SpecialFolder, type SubmissionRecord } from '../../storage/mailbox-store.js';
+import { parseEntryId } from '../../storage/entry-ids.js';
 import { choosePartition, locateMailbox, mailboxPath, parseMailboxAddress } from '../../storage/partitions.js';
 import { decodePropBag, encodePropBag, type PropMap } from '../../storage/prop-bag.js';
 import { guidFromString, guidToString } from '../../storage/guid.js';
@@ -32,6 +33,7 @@ import { notifyLookup, registerNotifyRops, ropNotifications } from './rop/notify
 import { registerSaveRops } from './rop/save-rops.js';
 import { registerPermRops } from './rop/perm-rops.js';
 import { registerRuleRops } from './rop/rule-rops.js';
+import { registerSubmitRops, SubmitTag, MSGFLAG_SUBMIT } from './rop/submit-rops.js';
 import { registerComposeRops } from './rop/compose-rops.js';
 import { messageInToWire, toWireName, wireToMessageIn, type WireAttachment, type WireMessage, type WireName } from './wire-message.js';
 import { synthesizeBodies } from '../../protocols/mail/body.js';
@@ -152,6 +154,16 @@ export type MailboxProtocol = {
   saveMessage: { args: { instance: number; keepOpen: boolean; force: boolean }; result: { mid: number | null } };
   releaseInstance: { args: { instance: number }; result: null };
   endSession: { args: { session: string }; result: { released: number } };
+  /** Submitted messages waiting to be sent (MS-OXOMSG; the door sends them, rop/submit-rops.ts). */
+  pendingSubmissions: { args: null; result: { mid: number; due: number; taken: number | null }[] };
+  /**
+   * Takes a due submission for sending: the message as WireMessage and who submitted it; null when
+   * it is gone (aborted, sent) or not due yet. A take older than `retakeAfterMs` may be taken again
+   * (the server stopped while sending).
+   */
+  takeSubmission: { args: { mid: number; retakeAfterMs?: number }; result: { wire: WireMessage; by: SubmissionRecord['by']; folder: number } | null };
+  /** A sent submission: to the folder PidTagSentMailEntryId names (Sent Items by default), or deleted (PidTagDeleteAfterSubmit). */
+  completeSubmission: { args: { mid: number }; result: { folder: number | null } };
   /** Consecutive ROPs of one logon of a MAPI session (actors/mailbox/rop/rop-run.ts). */
   ropRun: { args: RopRunArgs; result: RopRunResult };
   // Search folders (MS-OXCFOLD): criteria kept current on every write.
@@ -340,6 +352,7 @@ registerNotifyRops(ROP_HANDLERS);
 registerSaveRops(ROP_HANDLERS);
 registerPermRops(ROP_HANDLERS);
 registerRuleRops(ROP_HANDLERS);
+registerSubmitRops(ROP_HANDLERS);
 registerComposeRops(ROP_HANDLERS);
 
 export default defineActorKind<MailboxProtocol>({
@@ -643,6 +656,46 @@ export default defineActorKind<MailboxProtocol>({
           }
           return { released };
         },
+        pendingSubmissions: () => reading(({ store }) => store.submissions().map(({ mid, rec }) => ({ mid, due: rec.due, taken: rec.taken ?? null }))),
+        takeSubmission: ({ mid, retakeAfterMs }) =>
+          durably(({ store, msgs }) => {
+            const rec = store.submission(mid);
+            const now = Date.now();
+            if (rec === undefined || rec.due > now) return null;
+            if (rec.taken !== undefined && now - rec.taken < (retakeAfterMs ?? 10 * 60_000)) return null;
+            const m = msgs.message(mid);
+            if (m === undefined) {
+              store.removeSubmission(mid);
+              return null;
+            }
+            store.addSubmission(mid, { ...rec, taken: now });
+            return { wire: messageInToWire(msgs.content(mid), (ids) => namesFromIds(store.env.db.named, ids)), by: rec.by, folder: m.folder };
+          }),
+        completeSubmission: ({ mid }) =>
+          durably(({ store, msgs }) => {
+            store.removeSubmission(mid);
+            const rec = msgs.message(mid);
+            if (rec === undefined) return { folder: null };
+            const props = msgs.props(mid, { blobs: false });
+            if (props.get(SubmitTag.PidTagDeleteAfterSubmit) === true) {
+              msgs.delete(rec.folder, [mid], true);
+              return { folder: null };
+            }
+            let target = store.specialFolders().sentItems;
+            const named = props.get(SubmitTag.PidTagSentMailEntryId);
+            if (named instanceof Uint8Array) {
+              const parsed = parseEntryId(named);
+              if (parsed !== null && parsed.kind === 'folder' && store.folder(parsed.globcnt) !== undefined) target = parsed.globcnt;
+            }
+            // Sent: read, no longer unsent or submitted.
+            msgs.update(mid, { set: new Map([[Tag.PidTagMessageFlags, ((rec.flags | 0x0001) & ~(MSGFLAG_SUBMIT | 0x0008)) >>> 0]]) }, { force: true });
+            if (target !== rec.folder) {
+              const moved = msgs.moveCopy(rec.folder, target, [mid], true);
+              void moved;
+              return { folder: target };
+            }
+            return { folder: target };
+          }),
         async ropRun(args) {
           need();
           let session = ropSessions.get(args.session);

@@ -20,6 +20,7 @@ import { MailboxGuids } from '../autodiscover/mailbox-guids.js';
 import type { MailEndpoint } from '../autodiscover/autoconfig.js';
 import type { ActorSystem } from '../../runtime/actor-system.js';
 import { makeMapiDoor } from '../mapi/mapi-door.js';
+import type { OutboundQueue } from '../smtp/smtp-door.js';
 
 export interface HttpDoorContext {
   config: Config;
@@ -38,6 +39,8 @@ export interface HttpDoorContext {
   extraRoutes?: readonly Route[];
   /** The actor system: with it the door serves MAPI over HTTP (protocols/mapi/). */
   system?: ActorSystem;
+  /** The outbound queue (MAPI submissions to remote recipients). */
+  outbound?: OutboundQueue;
 }
 
 /** Base URLs of the HTTPS services, without a trailing slash. */
@@ -94,7 +97,7 @@ export function makeHttpDoor(ctx: HttpDoorContext): HttpDoor {
         endpoints: mailEndpoints(c),
       },
     }),
-    ...(ctx.system !== undefined ? makeMapiDoor({ system: ctx.system, dir: ctx.dir, log: ctx.log, config: c, hostname: ctx.hostname, baseUrl: urls.external }).routes : []),
+    ...(ctx.system !== undefined ? makeMapiDoor({ system: ctx.system, dir: ctx.dir, log: ctx.log, config: c, hostname: ctx.hostname, baseUrl: urls.external, outbound: ctx.outbound }).routes : []),
     ...(ctx.extraRoutes ?? []),
   ];
   return new HttpDoor({

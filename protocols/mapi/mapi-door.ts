@@ -12,6 +12,8 @@ import type { Route } from '../http/router.js';
 import { EmsmdbService } from './emsmdb/emsmdb-service.js';
 import { mapiRoutes, type NspiEndpoint } from './http/mapi-routes.js';
 import { NspiService } from './nspi/nspi-service.js';
+import { Submissions } from '../mail/submission.js';
+import type { OutboundQueue } from '../smtp/smtp-door.js';
 
 /** What we announce in X-ServerApplication: Outlook enables features by the Exchange build it sees. */
 export const SERVER_APPLICATION = 'Exchange/15.02.1544.004';
@@ -24,6 +26,8 @@ export interface MapiDoorOptions {
   hostname: string;
   /** Base URL of the HTTPS services (no trailing slash). */
   baseUrl: string;
+  /** Where messages to remote recipients go (the outbound queue). */
+  outbound?: OutboundQueue;
 }
 
 export interface MapiDoor {
@@ -33,7 +37,8 @@ export interface MapiDoor {
 
 export function makeMapiDoor(o: MapiDoorOptions): MapiDoor {
   const log = o.log.child({ door: 'mapi' });
-  const emsmdb = new EmsmdbService({ system: o.system, dir: o.dir, log });
+  const submissions = new Submissions({ system: o.system, dir: o.dir, log: log.child({ part: 'submission' }), hostname: o.hostname, outbound: o.outbound });
+  const emsmdb = new EmsmdbService({ system: o.system, dir: o.dir, log, submissions });
   const nspiService = new NspiService({ directory: o.dir, baseUrl: o.baseUrl, hostname: o.hostname });
   const nspi: NspiEndpoint<unknown> = {
     types: NspiService.requestTypes,
@@ -67,6 +72,7 @@ export function makeMapiDoor(o: MapiDoorOptions): MapiDoor {
     close: () => {
       o.system.off('sessionsLost', onLost);
       m.close();
+      submissions.close();
       emsmdb.close();
     },
   };

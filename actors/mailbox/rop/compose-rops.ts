@@ -123,6 +123,9 @@ const createMessage: RopHandler = async (q, h) => {
     [Tag.PidTagMessageFlags, MSGFLAG_READ | MSGFLAG_UNSENT],
     [T.PidTagTrustSender, 1],
     [Tag.PidTagSearchKey, Uint8Array.from(randomBytes(16))],
+    // Who made it (MS-OXCPRPT PidTagCreatorEntryId): "own messages" for EditOwned / DeleteOwned rights.
+    [propTag(0x3ff9, PropType.PtypBinary), addressBookEntryId(h.session.caller.legacyDn)],
+    [propTag(0x3ff8, PropType.PtypString), h.session.caller.displayName],
   ]);
   await h.env.op('instanceSetProps', { instance, props: encodePropBag(init) });
   // No message id before the save: HasMessageId false (the save's response carries it).

@@ -50,6 +50,8 @@ export interface RopRunResult {
   logonsReleased: number[];
   /** When the run stopped for the budget: the size of the response that did not fit. */
   tooBig: number;
+  /** Messages submitted by this run, for the door to send (at `due`, ms since 1970). */
+  submissions?: { mid: number; due: number }[];
 }
 
 /** What a handler returns: a success (ok fields) or a return value with optional extra fields. */
@@ -188,7 +190,8 @@ export async function runRops(env: RopEnv, session: RopSession, args: RopRunArgs
     }
     done++;
   }
-  return { responses: w.toBytes(), done, handles, logonsOpened: opened, logonsReleased: released, tooBig };
+  const submissions = session.submitted.splice(0);
+  return { responses: w.toBytes(), done, handles, logonsOpened: opened, logonsReleased: released, tooBig, ...(submissions.length > 0 ? { submissions } : {}) };
 }
 
 async function dispatch(

@@ -139,6 +139,8 @@ export class RopSession {
   readonly objects = new Map<number, ObjectEntry>();
   /** Logon id → the handle of its logon object. */
   readonly logons = new Map<number, number>();
+  /** Messages submitted in the current run (RopSubmitMessage): the door sends them. */
+  readonly submitted: { mid: number; due: number }[] = [];
   /** ROP names already logged as not supported (logged once per session). */
   readonly warned = new Set<string>();
   private seq = 0;

@@ -16,6 +16,7 @@ import { ActorError } from '../../../runtime/errors.js';
 import type { MailboxProtocol } from '../../../actors/mailbox/mailbox-actor.js';
 import type { Caller, LogonAccess } from '../../../actors/mailbox/rop/rop-session.js';
 import type { RopRunResult } from '../../../actors/mailbox/rop/rop-run.js';
+import type { Submissions } from '../../mail/submission.js';
 import type { DirectoryStore, UserRecord } from '../../../storage/directory-store.js';
 import { WireWriter } from '../wire/writer.js';
 import { ExtFlags, pullExtendedBuffers, pushExtendedBuffer } from '../wire/rpc-ext.js';
@@ -73,6 +74,8 @@ export interface EmsmdbDeps {
   system: ActorSystem;
   dir: DirectoryStore;
   log: Logger;
+  /** Sends what RopSubmitMessage submits (protocols/mail/submission.ts); without it submissions wait in the store. */
+  submissions?: Submissions;
 }
 
 export class EmsmdbService {
@@ -283,6 +286,9 @@ export class EmsmdbService {
       w.bytes(result.responses);
       handles = result.handles;
       for (const id of result.logonsOpened) s.logons.set(id, target);
+      for (const sub of result.submissions ?? []) this.deps.submissions?.schedule(target, sub.mid, sub.due);
+      // The owner's first logon since start picks up submissions left waiting (deferred, or a restart).
+      if (result.logonsOpened.length > 0 && access === 'owner') void this.deps.submissions?.recover(target);
       for (const id of result.logonsReleased) if (s.logons.get(id) === target) s.logons.delete(id);
       if (![...s.logons.values()].includes(target) && s.mailboxes.delete(target)) this.unwatch(s, target);
       if (result.done < j - i) {

@@ -178,6 +178,8 @@ export const Ec = {
   ecNotFound: 0x8004010f,
   ecLoginFailure: 0x80040111,
   ecUnableToAbort: 0x80040114,
+  ecNotInQueue: 0x80040601, // MAPI_E_NOT_IN_QUEUE (RopAbortSubmit)
+  ecNoRecipients: 0x80040607, // MAPI_E_NO_RECIPIENTS (RopSubmitMessage)
   ecNetwork: 0x80040115, // NetworkError, MAPI_E_NETWORK_ERROR
   ecTooComplex: 0x80040117,
   ecCorruptData: 0x8004011b,
