@@ -6,8 +6,8 @@
  * one is a MIME message in the outbound queue (`queue list`); the sender finds it in Sent Items.
  */
 import test from 'ava';
-import { request as httpsRequest } from 'node:https';
 import { runCli, startedServer, testEnv } from './server-process.js';
+import { legacyDnOf } from './autodiscover-client.js';
 import { MapiClient } from '../fixtures/mapi-client/client.js';
 import { RopId } from '../../protocols/mapi/rops/ids.js';
 import { RecipientFlag, RecipientType, type RecipientRow } from '../../protocols/mapi/wire/recipient-row.js';
@@ -23,29 +23,13 @@ const ATTACH_DATA = propTag(0x3701, PropType.PtypBinary);
 const ATTACH_NAME = propTag(0x3707, PropType.PtypString);
 const W = (tag: number) => ((tag & 0xffff) === 0x001e ? ((tag & 0xffff0000) | 0x001f) >>> 0 : tag);
 
-function legacyDn(port: number, who: string): Promise<string> {
-  const body = `<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>${who}@mail.example.test</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`;
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      { host: '127.0.0.1', port, path: '/autodiscover/autodiscover.xml', method: 'POST', rejectUnauthorized: false, headers: { authorization: `Basic ${Buffer.from(`${who}@mail.example.test:${who} password`).toString('base64')}`, 'content-type': 'text/xml' } },
-      (res) => {
-        let s = '';
-        res.setEncoding('utf8').on('data', (c: string) => (s += c));
-        res.on('end', () => resolve(/<LegacyDN>([^<]+)<\/LegacyDN>/.exec(s)?.[1] ?? ''));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 const row = (flags: number, fields: Partial<RecipientRow>): RecipientRow => ({ flags: flags | RecipientFlag.D | RecipientFlag.U, columnCount: 0, properties: { flagged: false, cells: [] }, ...fields }) as RecipientRow;
 
 test('compose with recipients, attachment and embedded message; draft, reopen, edit; send to a local and a remote recipient', async (t) => {
   const s = await startedServer(t, env);
   for (const [u, name] of [['alice', 'Alice'], ['bob', 'Bob']]) t.is((await runCli(['--data', s.data, 'user', 'add', `${u}@mail.example.test`, '--name', name!, '--password', `${u} password`], env)).code, 0);
   const port = s.base + 443;
-  const [aliceDn, bobDn] = [await legacyDn(port, 'alice'), await legacyDn(port, 'bob')];
+  const [aliceDn, bobDn] = [await legacyDnOf(port, 'alice@mail.example.test', 'alice password'), await legacyDnOf(port, 'bob@mail.example.test', 'bob password')];
   const alice = new MapiClient({ baseUrl: `https://127.0.0.1:${port}`, user: 'alice@mail.example.test', password: 'alice password' });
   t.teardown(() => alice.close());
   await alice.connect(aliceDn);

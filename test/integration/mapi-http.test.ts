@@ -6,8 +6,8 @@
  * session; transport errors; RopBufferTooSmall; compression and obfuscation both ways.
  */
 import test from 'ava';
-import { request as httpsRequest } from 'node:https';
 import { runCli, startedServer, testEnv } from './server-process.js';
+import { autodiscover } from './autodiscover-client.js';
 import { MapiClient } from '../fixtures/mapi-client/client.js';
 import { rowSetToMaps, ResolveMid, stat, CP_WINUNICODE } from '../fixtures/mapi-client/nspi.js';
 import { RopId, Ec } from '../../protocols/mapi/rops/ids.js';
@@ -20,29 +20,6 @@ const PidTagSmtpAddressW = 0x39fe001f;
 const PidTagEmailAddressW = 0x3003001f;
 const PidTagEntryId = 0x0fff0102;
 const PidTagUserEntryId = 0x66190102;
-
-function autodiscover(port: number, login: string, email: string): Promise<string> {
-  const body = `<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>${email}</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`;
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/autodiscover/autodiscover.xml',
-        method: 'POST',
-        rejectUnauthorized: false,
-        headers: { authorization: `Basic ${Buffer.from(login).toString('base64')}`, 'content-type': 'text/xml', 'x-mapihttpcapability': '1', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        let s = '';
-        res.setEncoding('utf8').on('data', (c: string) => (s += c));
-        res.on('end', () => resolve(s));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 async function server(t: Parameters<typeof startedServer>[0]) {
   const s = await startedServer(t, env);

@@ -10,8 +10,8 @@
  */
 import test from 'ava';
 import nodemailer from 'nodemailer';
-import { request as httpsRequest } from 'node:https';
 import { runCli, startedServer, testEnv } from './server-process.js';
+import { legacyDnOf } from './autodiscover-client.js';
 import { MapiClient } from '../fixtures/mapi-client/client.js';
 import { RopId, Ec } from '../../protocols/mapi/rops/ids.js';
 import { Tag } from '../../storage/prop-tags.js';
@@ -28,22 +28,6 @@ const sortOn = (tag: number, order: number) => ({ propertyType: tag & 0xffff, pr
 const PS_PUBLIC_STRINGS = Buffer.from('2908020000000000c000000000000046', 'hex');
 const PSETID_COMMON = Buffer.from('0820060000000000c000000000000046', 'hex');
 
-function autodiscoverDn(port: number): Promise<string> {
-  const body = `<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>alice@mail.example.test</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`;
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      { host: '127.0.0.1', port, path: '/autodiscover/autodiscover.xml', method: 'POST', rejectUnauthorized: false, headers: { authorization: `Basic ${Buffer.from('alice@mail.example.test:alice password').toString('base64')}`, 'content-type': 'text/xml', 'x-mapihttpcapability': '1' } },
-      (res) => {
-        let s = '';
-        res.setEncoding('utf8').on('data', (c: string) => (s += c));
-        res.on('end', () => resolve(/<LegacyDN>([^<]+)<\/LegacyDN>/.exec(s)?.[1] ?? ''));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 test('Outlook start, folder click, read / flag / categorize / move / delete, new mail notification', async (t) => {
   const s = await startedServer(t, env);
   t.is((await runCli(['--data', s.data, 'user', 'add', 'alice@mail.example.test', '--name', 'Alice', '--password', 'alice password'], env)).code, 0);
@@ -53,7 +37,7 @@ test('Outlook start, folder click, read / flag / categorize / move / delete, new
   await send('RE: Lunch plans', 'Noon works.');
   await send('Quarterly report', 'Numbers attached later.');
 
-  const dn = await autodiscoverDn(s.base + 443);
+  const dn = await legacyDnOf(s.base + 443, 'alice@mail.example.test', 'alice password');
   const c = new MapiClient({ baseUrl: `https://127.0.0.1:${s.base + 443}`, user: 'alice@mail.example.test', password: 'alice password' });
   t.teardown(() => c.close());
   await c.connect(dn);
