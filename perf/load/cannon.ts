@@ -1,5 +1,5 @@
 /**
- * Pieces the HTTPS comparisons share (perf/bench/https.ts, perf/bench/mapi.ts): autocannon with
+ * Pieces the HTTPS comparisons share (perf/bench/https.ts, perf/bench/mapi.ts, perf/bench/mapi-send.ts): autocannon with
  * types, a server child that prints `READY <port>`, a process's CPU time from /proc, and
  * saturation of two servers in alternating slices (this box is shared and noisy: a burst of other
  * load falls on both sides alike).
@@ -40,6 +40,13 @@ export interface CannonRequest {
 
 export type Cannon = (opts: Record<string, unknown>) => Promise<CannonResult>;
 export const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
+
+/** A closed-loop autocannon run; non-2xx answers, errors and timeouts are also written to stderr. */
+export async function cannonRun(opts: Record<string, unknown>): Promise<CannonResult> {
+  const r = await autocannon(opts);
+  if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0) process.stderr.write(`  (warning: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts)\n`);
+  return r;
+}
 
 // ---------------------------------------------------------------- server children
 
@@ -91,6 +98,15 @@ export interface Side {
   pid: number;
   run(seconds: number): Promise<{ total: number; duration: number; p50: number }>;
 }
+
+/** A side whose closed-loop run is `load` (an autocannon run of the given seconds) against the process `pid`. */
+export const cannonSide = (pid: number, load: (seconds: number) => Promise<CannonResult>): Side => ({
+  pid,
+  run: async (seconds) => {
+    const r = await load(seconds);
+    return { total: r.requests.total, duration: r.duration, p50: r.latency.p50 };
+  },
+});
 
 /** Saturation of each side in alternating slices (`slices` rounds of seconds / slices each). */
 export async function alternate(sides: readonly Side[], seconds: number, slices = 3): Promise<Saturation[]> {

@@ -1,18 +1,25 @@
 /**
- * Pieces the MAPI over HTTP benchmarks share (perf/bench/mapi.ts, perf/bench/mapi-rops.ts): the
- * real server process (build/runtime/main.js, one actor worker, its JSON log in a file), users
- * added with the CLI, MAPI sessions opened with the test client, the request headers and session
- * cookies of the load, the checks every answer goes through, and the scan of the server's log.
+ * Pieces the MAPI over HTTP benchmarks share (perf/bench/mapi.ts, perf/bench/mapi-rops.ts,
+ * perf/bench/mapi-send.ts): the real server process (build/runtime/main.js, one actor worker, its
+ * JSON log in a file), users added with the CLI, MAPI sessions opened with the test client, the
+ * request headers and session cookies of the load, the checks every answer goes through, the scan
+ * of the server's log; Execute batches built once and their answers decoded, one request on a
+ * session's own connection, and the open-loop schedule.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { request as httpsRequest, type Agent } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Histogram } from '../../runtime/histogram.js';
 import { ROOT, runCli, testEnv, waitStarted } from '../../test/integration/server-process.js';
 import { freePortBase } from '../../test/ports.js';
-import { MapiClient, OpenFlags } from '../../test/fixtures/mapi-client/client.js';
-import { buildExecuteRopBuffer, connectRequest, encodeConnectRequest, encodeExecuteRequest, type AnyRopRequest } from '../../test/fixtures/mapi-client/emsmdb.js';
+import { expectOk, MapiClient, OpenFlags } from '../../test/fixtures/mapi-client/client.js';
+import { buildExecuteRopBuffer, connectRequest, decodeExecuteResponse, decodeExecuteRops, encodeConnectRequest, encodeExecuteRequest, type AnyRopRequest, type AnyRopResponse } from '../../test/fixtures/mapi-client/emsmdb.js';
+import { parseResponseBody } from '../../test/fixtures/mapi-client/http.js';
+import { pushExecuteRequest } from '../../protocols/mapi/emsmdb/bodies.js';
+import { pushExtendedBuffers } from '../../protocols/mapi/wire/rpc-ext.js';
+import { pushRopRequestBuffer } from '../../protocols/mapi/rops/buffer.js';
 import { RopId } from '../../protocols/mapi/rops/ids.js';
 
 export const PASSWORD = 'bench password 1';
@@ -235,4 +242,136 @@ export function scanLog(file: string): string[] {
     if (key !== null) seen.set(key, (seen.get(key) ?? 0) + 1);
   }
   return [`${lines} log lines`, ...[...seen].map(([k, n]) => `${n} × ${k}`)];
+}
+
+// ---------------------------------------------------------------- Execute batches and their answers
+
+export const NO_HANDLE = 0xffffffff;
+export const MAX_ROP_OUT = 0x40000;
+
+/** ROP requests as the load sends them: the requests (to decode the answer), the Execute request's RopBuffer and body. */
+export interface ExecuteBatch {
+  requests: AnyRopRequest[];
+  ropBuffer: Uint8Array;
+  body: Buffer;
+}
+
+/**
+ * One Execute request built once with the server's own encoders (pushRopRequestBuffer,
+ * pushExtendedBuffers, pushExecuteRequest; Flags 0: the server may compress and obfuscate, as for
+ * Outlook), the handle table the logon handle then `slots` empty entries.
+ */
+export function executeBatch(requests: AnyRopRequest[], logon: number, slots = 3): ExecuteBatch {
+  const ropBuffer = pushExtendedBuffers([pushRopRequestBuffer(requests as never, [logon, ...Array<number>(slots).fill(NO_HANDLE)])]);
+  return { requests, ropBuffer, body: Buffer.from(pushExecuteRequest({ flags: 0, ropBuffer, maxRopOut: MAX_ROP_OUT, aux: new Uint8Array(0) })) };
+}
+
+/** A further check of one ROP's answer (its fields, `always` and `ok` merged): the problem, or null. */
+export type RopCheck = (request: AnyRopRequest, fields: Record<string, unknown>) => string | null;
+
+/** What is wrong with the decoded answers to `requests` (every ROP but Release answered in order with ReturnValue 0, then `check`), or null. */
+export function ropProblem(requests: readonly AnyRopRequest[], responses: readonly AnyRopResponse[], check: RopCheck = () => null): string | null {
+  const answered = requests.filter((q) => q.ropId !== RopId.Release);
+  const got = responses.filter((r) => r.ropId !== RopId.Notify && r.ropId !== RopId.Pending);
+  for (const [i, q] of answered.entries()) {
+    const r = got[i];
+    if (r === undefined) return `no answer to RopId 0x${q.ropId.toString(16)} (${got.length} of ${answered.length} answered)`;
+    if (r.ropId !== q.ropId) return `answer ${i} is RopId 0x${r.ropId.toString(16)}, not 0x${q.ropId.toString(16)}`;
+    if (r.returnValue !== 0) return `RopId 0x${q.ropId.toString(16)} ReturnValue 0x${(r.returnValue >>> 0).toString(16)}`;
+    const why = check(q, { ...(r.always as Record<string, unknown> | undefined), ...(r.ok as Record<string, unknown> | undefined) });
+    if (why !== null) return why;
+  }
+  return null;
+}
+
+/** Decodes a whole Execute answer body (meta-tags, X-ResponseCode after DONE, StatusCode / ErrorCode, every ROP): the problem, or null. */
+export function executeAnswerProblem(requests: readonly AnyRopRequest[], raw: Uint8Array, check?: RopCheck): string | null {
+  const parsed = parseResponseBody(raw);
+  if (!parsed.done) return `not in the meta-tag format (${parsed.formatError})`;
+  if (parsed.additionalHeaders['x-responsecode'] !== '0') return `X-ResponseCode ${parsed.additionalHeaders['x-responsecode']} after DONE`;
+  const response = decodeExecuteResponse(parsed.body);
+  if (!response.ok) return `Execute failed: ${JSON.stringify(response)}`;
+  if (response.errorCode !== 0) return `Execute ErrorCode 0x${response.errorCode.toString(16)}`;
+  return ropProblem(requests, decodeExecuteRops(response, requests).responses, check);
+}
+
+/** One batch through the test client (its RopBuffer bytes), decoded: the problem, or null. */
+export async function sendBatchOnce(client: MapiClient, b: ExecuteBatch, check?: RopCheck): Promise<string | null> {
+  try {
+    const res = await client.executeRaw(b.ropBuffer, 0, MAX_ROP_OUT);
+    return ropProblem(b.requests, decodeExecuteRops(expectOk(res, 'Execute'), b.requests).responses, check);
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+// ---------------------------------------------------------------- requests on a session's own connection
+
+/** A warm session as the load drives it: its user, Cookie header, X-RequestId GUID and last counter. */
+export interface LoadSession {
+  k: number;
+  user: Identity;
+  cookie: string;
+  guid: string;
+  n: number;
+}
+
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  raw: Buffer;
+}
+
+/** One request on a session's own connection (`agent`: keep-alive, one socket): resolves with the status, head and whole body once it has ended. */
+export function postOn(port: number, agent: Agent, s: LoadSession, type: string, body: Buffer | null): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const headers = mapiHeaders(s.user, type, s.k, { Cookie: s.cookie, 'X-RequestId': `${s.guid}:${++s.n}`, 'Content-Length': String(body?.byteLength ?? 0) });
+    const req = httpsRequest({ host: '127.0.0.1', port, path: PATH, method: 'POST', agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string | string[]>, raw: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body ?? undefined);
+  });
+}
+
+// ---------------------------------------------------------------- the open-loop schedule
+
+export interface Schedule {
+  /** Latency (µs) from each scheduled send to the end of its answer. */
+  all: Histogram;
+  /** Worst lateness of a send against its slot (ms): timer jitter, or the session's previous answer still pending. */
+  lateMs: number;
+  /** Answers over 100 ms. */
+  over100: number;
+}
+
+/**
+ * `sessions` senders, each `perSecond` requests a second for `seconds` on a fixed schedule (sender
+ * k offset by k / sessions of a period), one request at a time as a MAPI client does: `send(k, i)`
+ * is the i-th request of sender k; a late answer delays the sender's next request, and that wait
+ * counts (latency runs from the scheduled time: no coordinated omission).
+ */
+export async function onSchedule(sessions: number, perSecond: number, seconds: number, send: (k: number, i: number) => Promise<void>): Promise<Schedule> {
+  const out: Schedule = { all: new Histogram(), lateMs: 0, over100: 0 };
+  const period = 1000 / perSecond;
+  const count = Math.round(seconds * perSecond);
+  const start = performance.now() + 50;
+  await Promise.all(
+    Array.from({ length: sessions }, async (_, k) => {
+      for (let i = 0; i < count; i++) {
+        const due = start + (k / sessions) * period + i * period;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        out.lateMs = Math.max(out.lateMs, performance.now() - due);
+        await send(k, i);
+        const took = (performance.now() - due) * 1000;
+        out.all.record(took);
+        if (took > 100_000) out.over100++;
+      }
+    }),
+  );
+  return out;
 }
