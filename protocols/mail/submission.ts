@@ -5,8 +5,9 @@
  * local recipients get a copy of the MAPI object itself (named properties, RTF and meeting data
  * survive; Bcc rows stay with the sender), remote ones one MIME message through the outbound
  * queue (EX addresses written as SMTP; Bcc only on the envelope), addresses that resolve nowhere a
- * non-delivery report in the sender's Inbox; then the sender's copy goes to Sent Items (or where
- * PidTagSentMailEntryId says), or is deleted (PidTagDeleteAfterSubmit).
+ * non-delivery report in the sender's Inbox (and a delivery report for local copies when asked);
+ * then the sender's copy goes to Sent Items (or where PidTagSentMailEntryId says), or is deleted
+ * (PidTagDeleteAfterSubmit). Read receipts are not generated yet.
  *
  * Deferred messages wait in a timer (and in the store: `recover` reschedules a mailbox's waiting
  * submissions, at logon). A failure to reach a mailbox is retried; nothing is sent twice to a
@@ -123,6 +124,8 @@ export class Submissions {
         }
       }
       if (to.unresolved.length > 0 && sender !== undefined) await this.nonDelivery(mailbox, props, to.unresolved);
+      // A delivery report for the local copies when the sender asked (PidTagOriginatorDeliveryReportRequested).
+      if (props.get(DELIVERY_REPORT_REQUESTED) === true && to.local.size > 0) await this.deliveryReport(mailbox, props, [...to.local.values()].map((u) => u.displayName));
       await this.d.system.call(ref, 'completeSubmission', { mid });
     } catch (err) {
       this.d.log.warn({ err, mailbox, mid }, 'sending a submitted message failed; retrying');
@@ -205,6 +208,22 @@ export class Submissions {
     await this.d.system.call(actorRef<MailboxProtocol>('mailbox', mailbox), 'deliver', { props });
   }
 
+  /** A delivery report (REPORT.IPM.Note.DR, MS-OXOMSG 2.2.2.x) in the sender's Inbox naming who got it. */
+  private async deliveryReport(mailbox: string, original: PropMap, who: readonly string[]): Promise<void> {
+    const subject = str(original, Tag.PidTagSubject) ?? '';
+    const now = dateToFiletime(new Date());
+    const props = encodePropBag([
+      [Tag.PidTagMessageClass, 'REPORT.IPM.Note.DR'],
+      [Tag.PidTagSubject, `Delivered: ${subject}`],
+      [Tag.PidTagBody, `Your message was delivered to:\r\n\r\n${who.join('\r\n')}\r\n`],
+      [Tag.PidTagMessageDeliveryTime, now],
+      [Tag.PidTagClientSubmitTime, now],
+      [Tag.PidTagSenderName, 'Mail Delivery System'],
+      [Tag.PidTagSentRepresentingName, 'Mail Delivery System'],
+    ]);
+    await this.d.system.call(actorRef<MailboxProtocol>('mailbox', mailbox), 'deliver', { props });
+  }
+
   close(): void {
     this.closed = true;
     for (const t of this.timers.values()) clearTimeout(t);
@@ -235,6 +254,9 @@ export function localCopy(wire: WireMessage, props: PropMap, rows: readonly Prop
   delete copy.mime;
   return copy;
 }
+
+/** PidTagOriginatorDeliveryReportRequested (MS-OXOMSG 2.2.1.20). */
+const DELIVERY_REPORT_REQUESTED = 0x0023000b;
 
 const RECEIVED = {
   PidTagReceivedByName: 0x0040001f,

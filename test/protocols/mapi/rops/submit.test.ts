@@ -151,6 +151,12 @@ test('addresses that resolve nowhere get a non-delivery report; no recipients is
   t.is(ndr[0]!.props.get(Tag.PidTagMessageClass), 'REPORT.IPM.Note.NDR');
   t.regex(ndr[0]!.props.get(Tag.PidTagBody) as string, /nobody@example\.test/);
   t.is((await until(() => folderMessages(m, 'bob@example.test', 'inbox'), (x) => x.length > 0)).length, 1, 'the others still get it');
+  const asked = await draft(m, 'Receipt', [rcpt(RecipientType.To, 'Bob', 'EX', m.bob.legacyDn)], [[0x0023000b, true]]);
+  t.deepEqual((await submit(m, asked, drafts)).responses.map((x) => x.returnValue), [0, 0]);
+  const reports = await until(() => folderMessages(m, 'alice@example.test', 'inbox'), (x) => x.some((y) => y.props.get(Tag.PidTagMessageClass) === 'REPORT.IPM.Note.DR'));
+  const dr = reports.find((y) => y.props.get(Tag.PidTagMessageClass) === 'REPORT.IPM.Note.DR');
+  t.truthy(dr, 'a delivery report when one was asked for');
+  t.regex(dr!.props.get(Tag.PidTagBody) as string, /Bob/);
   const empty = await draft(m, 'Empty', []);
   t.deepEqual((await submit(m, empty, drafts)).responses.map((x) => x.returnValue), [0, Ec.ecNoRecipients]);
   const spool = await m.exec(
