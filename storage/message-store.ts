@@ -23,6 +23,8 @@ export const BLOB_THRESHOLD = 16 * 1024;
 /** PidTagMessageFlags: the message has been read (MS-OXCMSG 2.2.1.6). */
 export const MSGFLAG_READ = 0x0001;
 export const MSGFLAG_UNSENT = 0x0008;
+/** A read receipt is owed once the message is read (MS-OXCMSG 2.2.1.6 mfNotifyRead). */
+export const MSGFLAG_RN_PENDING = 0x0100;
 export const MSGFLAG_HASATTACH = 0x0010;
 export const MSGFLAG_ASSOCIATED = 0x0040;
 
@@ -520,11 +522,21 @@ export class MessageStore {
   }
 
   /** Marks messages read or unread: a new read CN each, change key and UID unchanged. */
-  setRead(mids: readonly number[], read: boolean): { mid: number; changed: boolean }[] {
+  /**
+   * Marks messages read or unread. A message read for the first time with a read receipt pending
+   * reports `receipt` (and the pending flag clears), unless `suppressReceipt` (MS-OXCMSG
+   * rfSuppressReceipt), which clears it silently.
+   */
+  setRead(mids: readonly number[], read: boolean, suppressReceipt = false): { mid: number; changed: boolean; receipt?: boolean }[] {
     return mids.map((mid) => {
       const rec = this.must(mid);
       const isRead = (rec.flags & MSGFLAG_READ) !== 0;
       if (isRead === read) return { mid, changed: false };
+      let receipt = false;
+      if (read && (rec.flags & MSGFLAG_RN_PENDING) !== 0) {
+        rec.flags &= ~MSGFLAG_RN_PENDING;
+        receipt = !suppressReceipt;
+      }
       const folder = this.mbx.mustFolder(rec.folder);
       this.countIn(folder, rec, -1);
       rec.flags = read ? rec.flags | MSGFLAG_READ : rec.flags & ~MSGFLAG_READ;
@@ -534,7 +546,7 @@ export class MessageStore {
       this.db.messages.putSync(mid, rec);
       this.db.folders.putSync(rec.folder, folder);
       if (!rec.assoc) this.touched(mid, rec.folder);
-      return { mid, changed: true };
+      return receipt ? { mid, changed: true, receipt } : { mid, changed: true };
     });
   }
 
@@ -726,7 +738,9 @@ export class MessageStore {
     const { folder } = this.mbx.receiveFolder(typeof cls === 'string' ? cls : 'IPM.Note');
     const flags = msg.props.get(Tag.PidTagMessageFlags);
     const props = new Map(msg.props);
-    props.set(Tag.PidTagMessageFlags, (typeof flags === 'number' ? flags : 0) & ~MSGFLAG_READ & ~MSGFLAG_UNSENT);
+    // A read receipt asked for stays pending until the message is read (MSGFLAG_RN_PENDING).
+    const rn = msg.props.get(Tag.PidTagReadReceiptRequested) === true ? MSGFLAG_RN_PENDING : 0;
+    props.set(Tag.PidTagMessageFlags, (((typeof flags === 'number' ? flags : 0) & ~MSGFLAG_READ & ~MSGFLAG_UNSENT) | rn) >>> 0);
     const made = this.create(folder, { ...msg, props }, {}, now);
     return { folder, mid: made.mid, uid: made.uid };
   }

@@ -114,7 +114,11 @@ export type MailboxProtocol = {
     args: { mid: number; set?: Uint8Array; remove?: number[]; recipients?: Uint8Array[]; attachments?: WireAttachment[]; expectChangeKey?: Uint8Array; force?: boolean };
     result: { cn: number; uid: number; oldUid: number };
   };
-  setRead: { args: { mids: number[]; read: boolean }; result: { mid: number; changed: boolean }[] };
+  /**
+   * Marks messages read or unread. A first read of a message whose sender asked for a read
+   * receipt publishes 'readReceipt' (ReadReceipt[]) for the door to send, unless suppressReceipt.
+   */
+  setRead: { args: { mids: number[]; read: boolean; suppressReceipt?: boolean }; result: { mid: number; changed: boolean }[] };
   deleteMessages: { args: { folder: number; mids: number[]; hard: boolean }; result: { deleted: number[]; missing: number[] } };
   moveCopyMessages: { args: { from: number; to: number; mids: number[]; move: boolean }; result: { from: number; to: number }[] };
   listContents: { args: { folder: number; assoc?: boolean }; result: number[] };
@@ -310,6 +314,38 @@ function imapFetch({ store, msgs }: { store: MailboxStore; msgs: MessageStore },
     messages.push(ref);
   }
   return { messages, missing, done, data: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), ...(a.since !== undefined ? { sync: sync(a.since) } : {}) };
+}
+
+/** What a read receipt needs of the message that was read (protocols/mail/submission.ts sends it). */
+export interface ReadReceipt {
+  subject: string;
+  internetMessageId: string | null;
+  /** Where it goes: the receipt address, else the sent-representing, else the sender. */
+  toSmtp: string | null;
+  toLegacyDn: string | null;
+  toName: string;
+  /** The reader (this mailbox's owner). */
+  readerName: string;
+  submitted: bigint | null;
+}
+
+function readReceiptOf(store: MailboxStore, msgs: MessageStore, mid: number): ReadReceipt {
+  const p = msgs.props(mid, { blobs: false });
+  const s = (tag: number): string | null => {
+    const v = p.get(tag);
+    return typeof v === 'string' && v !== '' ? v : null;
+  };
+  const exOf = (typeTag: number, addrTag: number) => (s(typeTag)?.toUpperCase() === 'EX' ? s(addrTag) : null);
+  const submitted = p.get(Tag.PidTagClientSubmitTime);
+  return {
+    subject: s(Tag.PidTagSubject) ?? '',
+    internetMessageId: s(Tag.PidTagInternetMessageId),
+    toSmtp: s(0x5d05001f) ?? s(Tag.PidTagSentRepresentingSmtpAddress) ?? s(Tag.PidTagSenderSmtpAddress) ?? (s(Tag.PidTagSentRepresentingAddressType)?.toUpperCase() === 'SMTP' ? s(Tag.PidTagSentRepresentingEmailAddress) : null),
+    toLegacyDn: exOf(Tag.PidTagSentRepresentingAddressType, Tag.PidTagSentRepresentingEmailAddress) ?? exOf(Tag.PidTagSenderAddressType, Tag.PidTagSenderEmailAddress),
+    toName: s(Tag.PidTagSentRepresentingName) ?? s(Tag.PidTagSenderName) ?? '',
+    readerName: store.identity()?.ownerName ?? '',
+    submitted: typeof submitted === 'bigint' ? submitted : null,
+  };
 }
 
 /** Names to this mailbox's ids, created as needed (inside the write that stores the values). */
@@ -577,11 +613,21 @@ export default defineActorKind<MailboxProtocol>({
           };
           return durably(({ msgs }) => msgs.update(mid, change, { expectChangeKey, force }), (r) => ['objectModified', { mid, uid: r.uid, oldUid: r.oldUid }]);
         },
-        setRead: ({ mids, read }) =>
-          durably(
-            ({ msgs }) => msgs.setRead(mids, read),
-            (r) => ['flagsChanged', { mids: r.filter((x) => x.changed).map((x) => x.mid), read }],
-          ),
+        setRead: ({ mids, read, suppressReceipt }) => {
+          const c = commit(
+            ({ store, msgs }) => {
+              const r = msgs.setRead(mids, read, suppressReceipt === true);
+              const receipts = r.filter((x) => x.receipt === true).map((x) => readReceiptOf(store, msgs, x.mid));
+              return { r: r.map(({ mid, changed }) => ({ mid, changed })), receipts };
+            },
+            (v) => ['flagsChanged', { mids: v.r.filter((x) => x.changed).map((x) => x.mid), read }],
+          );
+          void c.durable.then(async () => {
+            const v = await c.value;
+            if (v.receipts.length > 0) ctx.emit('readReceipt', { receipts: v.receipts });
+          }, () => undefined);
+          return replyWhen(c.value.then((v) => v.r), c.durable);
+        },
         deleteMessages: ({ folder, mids, hard }) => durably(({ msgs }) => msgs.delete(folder, mids, hard), (r) => ['objectDeleted', { folder, mids: r.deleted }]),
         moveCopyMessages: ({ from, to, mids, move }) => durably(({ msgs }) => msgs.moveCopy(from, to, mids, move), (r) => [move ? 'objectMoved' : 'objectCopied', { from, to, pairs: r }]),
         listContents: ({ folder, assoc }) => reading(({ msgs }) => msgs.contents(folder, assoc ?? false)),

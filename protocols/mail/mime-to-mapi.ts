@@ -181,7 +181,13 @@ function mapHeaders(ctx: Ctx, root: MimePart, h: (n: string) => string | null, f
   p.set(Tag.PidTagImportance, importance);
   p.set(Tag.PidTagPriority, priority);
   p.set(Tag.PidTagSensitivity, sensitivityOf(h('sensitivity')));
-  if (h('disposition-notification-to') !== null) p.set(Tag.PidTagReadReceiptRequested, true);
+  const dnt = h('disposition-notification-to');
+  if (dnt !== null) {
+    p.set(Tag.PidTagReadReceiptRequested, true);
+    // Where the read receipt goes (RFC 8098 2.1), kept as PidTagReadReceiptSmtpAddress.
+    const to = parseAddresses(dnt)[0]?.address;
+    if (to) p.set(READ_RECEIPT_SMTP_ADDRESS, to);
+  }
   if (h('return-receipt-to') !== null) p.set(Tag.PidTagOriginatorDeliveryReportRequested, true);
 
   const headerBlock = ctx.tree.buf.subarray(root.start, root.bodyStart);
@@ -205,6 +211,9 @@ function mapHeaders(ctx: Ctx, root: MimePart, h: (n: string) => string | null, f
 }
 
 type AddressRole = 'Sender' | 'SentRepresenting';
+
+/** PidTagReadReceiptSmtpAddress (MS-OXOMSG 2.2.2.29). */
+const READ_RECEIPT_SMTP_ADDRESS = 0x5d05001f;
 
 function setAddress(p: Map<number, PropValue>, role: AddressRole, a: Address): void {
   const name = a.name || a.address;

@@ -7,7 +7,7 @@
  * queue (EX addresses written as SMTP; Bcc only on the envelope), addresses that resolve nowhere a
  * non-delivery report in the sender's Inbox (and a delivery report for local copies when asked);
  * then the sender's copy goes to Sent Items (or where PidTagSentMailEntryId says), or is deleted
- * (PidTagDeleteAfterSubmit). Read receipts are not generated yet.
+ * (PidTagDeleteAfterSubmit). Read receipts go out when a message is first read (`readReceipts`).
  *
  * Deferred messages wait in a timer (and in the store: `recover` reschedules a mailbox's waiting
  * submissions, at logon). A failure to reach a mailbox is retried; nothing is sent twice to a
@@ -16,7 +16,7 @@
 import type { Logger } from 'pino';
 import { actorRef } from '../../runtime/actor.js';
 import type { ActorSystem } from '../../runtime/actor-system.js';
-import type { MailboxProtocol, WireMessage } from '../../actors/mailbox/mailbox-actor.js';
+import type { MailboxProtocol, ReadReceipt, WireMessage } from '../../actors/mailbox/mailbox-actor.js';
 import { wireToMapi } from '../../actors/mailbox/wire-message.js';
 import type { DirectoryStore, UserRecord } from '../../storage/directory-store.js';
 import { addressBookEntryId, parseAddressId, searchKey } from '../../storage/address-ids.js';
@@ -224,6 +224,40 @@ export class Submissions {
     await this.d.system.call(actorRef<MailboxProtocol>('mailbox', mailbox), 'deliver', { props });
   }
 
+  /**
+   * Read receipts (MS-OXOMSG 3.2.5.x; RFC 8098 for remote senders) for messages just read in
+   * `mailbox`: a REPORT.IPM.Note.IPNRN in a local sender's Inbox, an MDN through the outbound
+   * queue for a remote one.
+   */
+  async readReceipts(mailbox: string, receipts: readonly ReadReceipt[]): Promise<void> {
+    const reader = this.d.dir.userByAddress(mailbox);
+    for (const r of receipts) {
+      try {
+        const local = (r.toLegacyDn !== null ? this.d.dir.userByLegacyDn(r.toLegacyDn) : undefined) ?? (r.toSmtp !== null ? this.d.dir.userByAddress(r.toSmtp) : undefined);
+        const when = new Date();
+        if (local !== undefined) {
+          const now = dateToFiletime(when);
+          const props = encodePropBag([
+            [Tag.PidTagMessageClass, 'REPORT.IPM.Note.IPNRN'],
+            [Tag.PidTagSubject, `Read: ${r.subject}`],
+            [Tag.PidTagBody, `Your message\r\n\r\n  To: ${r.readerName}\r\n  Subject: ${r.subject}\r\n\r\nwas read on ${when.toUTCString()}.\r\n`],
+            [Tag.PidTagMessageDeliveryTime, now],
+            [Tag.PidTagClientSubmitTime, now],
+            [Tag.PidTagSenderName, reader?.displayName ?? r.readerName],
+            [Tag.PidTagSentRepresentingName, reader?.displayName ?? r.readerName],
+            ...(reader !== undefined ? ([[Tag.PidTagSenderEmailAddress, reader.legacyDn], [Tag.PidTagSenderAddressType, 'EX'], [Tag.PidTagSenderSmtpAddress, reader.address]] as [number, string][]) : []),
+            ...(r.internetMessageId !== null ? ([[Tag.PidTagInReplyToId, r.internetMessageId]] as [number, string][]) : []),
+          ]);
+          await this.d.system.call(actorRef<MailboxProtocol>('mailbox', local.address), 'deliver', { props });
+        } else if (r.toSmtp !== null && this.d.outbound !== undefined) {
+          await this.d.outbound.enqueue({ from: mailbox, recipients: [{ address: r.toSmtp }], raw: mdn(mailbox, reader?.displayName ?? r.readerName, r, when, this.d.hostname) });
+        }
+      } catch (err) {
+        this.d.log.warn({ err, mailbox }, 'a read receipt could not be sent');
+      }
+    }
+  }
+
   close(): void {
     this.closed = true;
     for (const t of this.timers.values()) clearTimeout(t);
@@ -266,3 +300,35 @@ const RECEIVED = {
   PidTagReceivedBySearchKey: 0x00510102,
   PidTagReceivedBySmtpAddress: 0x5d07001f,
 } as const;
+
+/** An RFC 8098 message disposition notification ("displayed", sent on the reader's action). */
+export function mdn(from: string, fromName: string, r: ReadReceipt, when: Date, hostname: string): Buffer {
+  const boundary = `=_mdn_${when.getTime().toString(36)}`;
+  const q = (s: string) => (/^[\x20-\x7e]*$/.test(s) ? s.replace(/[\r\n]/g, ' ') : `=?utf-8?B?${Buffer.from(s).toString('base64')}?=`);
+  const lines = [
+    `From: ${q(fromName)} <${from}>`,
+    `To: <${r.toSmtp}>`,
+    `Subject: ${q(`Read: ${r.subject}`)}`,
+    `Date: ${when.toUTCString().replace('GMT', '+0000')}`,
+    `Message-ID: <mdn.${when.getTime().toString(36)}.${Math.random().toString(36).slice(2)}@${hostname}>`,
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/report; report-type=disposition-notification; boundary="${boundary}"`,
+    '',
+    `--${boundary}`,
+    'Content-Type: text/plain; charset=utf-8',
+    'Content-Transfer-Encoding: base64',
+    '',
+    Buffer.from(`Your message "${r.subject}" was displayed on ${when.toUTCString()}.\r\n`).toString('base64'),
+    `--${boundary}`,
+    'Content-Type: message/disposition-notification',
+    '',
+    `Reporting-UA: ${hostname}; Stoa`,
+    `Final-Recipient: rfc822;${from}`,
+    ...(r.internetMessageId !== null ? [`Original-Message-ID: ${r.internetMessageId.startsWith('<') ? r.internetMessageId : `<${r.internetMessageId}>`}`] : []),
+    'Disposition: manual-action/MDN-sent-manually; displayed',
+    '',
+    `--${boundary}--`,
+    '',
+  ];
+  return Buffer.from(lines.join('\r\n'));
+}

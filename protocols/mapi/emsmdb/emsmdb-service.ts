@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { actorRef } from '../../../runtime/actor.js';
 import type { ActorSystem } from '../../../runtime/actor-system.js';
 import { ActorError } from '../../../runtime/errors.js';
-import type { MailboxProtocol } from '../../../actors/mailbox/mailbox-actor.js';
+import type { MailboxProtocol, ReadReceipt } from '../../../actors/mailbox/mailbox-actor.js';
 import type { Caller, LogonAccess } from '../../../actors/mailbox/rop/rop-session.js';
 import type { RopRunResult } from '../../../actors/mailbox/rop/rop-run.js';
 import type { Submissions } from '../../mail/submission.js';
@@ -94,6 +94,8 @@ export class EmsmdbService {
     if (w === undefined) {
       const sessions = new Map<string, EmsmdbSession>();
       const off = this.deps.system.subscribe(actorRef<MailboxProtocol>('mailbox', mailbox), (topic, data) => {
+        // A message read with a read receipt owed: the door sends it (one subscription per mailbox).
+        if (topic === 'readReceipt') return void this.deps.submissions?.readReceipts(mailbox, (data as { receipts: ReadReceipt[] }).receipts);
         if (topic !== 'ropNotify') return;
         const d = data as { session: string; notes: Uint8Array[] };
         const target = sessions.get(d.session);

@@ -171,3 +171,48 @@ test('addresses that resolve nowhere get a non-delivery report; no recipients is
   t.deepEqual((spool.responses[0]!.ok as { addressTypes: string[] }).addressTypes, ['EX', 'SMTP']);
   t.is((spool.responses[1]!.ok as { folderId: bigint }).folderId, m.logon.folders.outbox);
 });
+
+test('read receipts: a local sender gets REPORT.IPM.Note.IPNRN, a remote one an MDN; suppressed, none', async (t) => {
+  const m = await startMapiSession(t);
+  const drafts = await draftsId(m);
+  // Alice writes to herself asking for a read receipt (PidTagReadReceiptRequested).
+  const asked = await draft(m, 'Please confirm', [rcpt(RecipientType.To, 'Alice', 'EX', m.alice.legacyDn)], [[Tag.PidTagReadReceiptRequested, true]]);
+  t.deepEqual((await submit(m, asked, drafts)).responses.map((x) => x.returnValue), [0, 0]);
+  // And a message from outside with Disposition-Notification-To, and one whose receipt is suppressed.
+  const mime = (subject: string) =>
+    Buffer.from(`From: Carol <carol@remote.example>\r\nTo: alice@example.test\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/ /g, '.')}@remote.example>\r\nDisposition-Notification-To: Carol <receipts@remote.example>\r\n\r\nhello\r\n`);
+  await m.stack.delivery.deliver(mime('From outside'), [m.alice]);
+  await m.stack.delivery.deliver(mime('Quietly'), [m.alice]);
+  const inbox = await until(() => folderMessages(m, 'alice@example.test', 'inbox'), (x) => x.length >= 3);
+  t.is(inbox.length, 3);
+  for (const x of inbox) t.is((x.props.get(Tag.PidTagMessageFlags) as number) & 0x0100, 0x0100, 'a receipt is pending until read');
+  const list = await m.exec(
+    [
+      { ropId: RopId.OpenFolder, logonId: 0, inputHandleIndex: 0, outputHandleIndex: 1, folderId: m.logon.folders.inbox, openModeFlags: 0 },
+      { ropId: RopId.GetContentsTable, logonId: 0, inputHandleIndex: 1, outputHandleIndex: 2, tableFlags: 0 },
+      { ropId: RopId.SetColumns, logonId: 0, inputHandleIndex: 2, setColumnsFlags: 0, propertyTags: [Tag.PidTagMid, 0x0037001f] },
+      { ropId: RopId.QueryRows, logonId: 0, inputHandleIndex: 2, queryRowsFlags: 0, forwardRead: true, rowCount: 10 },
+    ],
+    [m.logon.handle, NO_HANDLE, NO_HANDLE],
+  );
+  const rows = (list.responses[3]!.ok as { rows: { cells: unknown[] }[] }).rows;
+  const midOf = (subject: string) => BigInt.asUintN(64, rows.find((r) => r.cells[1] === subject)!.cells[0] as bigint);
+  const read = await m.exec(
+    [
+      { ropId: RopId.SetReadFlags, logonId: 0, inputHandleIndex: 1, wantAsynchronous: false, readFlags: 0, messageIds: [midOf('Please confirm'), midOf('From outside')] },
+      { ropId: RopId.SetReadFlags, logonId: 0, inputHandleIndex: 1, wantAsynchronous: false, readFlags: 0x01, messageIds: [midOf('Quietly')] },
+    ],
+    list.handles,
+  );
+  t.deepEqual(read.responses.map((x) => x.returnValue), [0, 0]);
+  const after = await until(() => folderMessages(m, 'alice@example.test', 'inbox'), (x) => x.some((y) => y.props.get(Tag.PidTagMessageClass) === 'REPORT.IPM.Note.IPNRN'));
+  const ipnrn = after.filter((y) => y.props.get(Tag.PidTagMessageClass) === 'REPORT.IPM.Note.IPNRN');
+  t.deepEqual(ipnrn.map((y) => y.props.get(Tag.PidTagSubject)), ['Read: Please confirm']);
+  const mdn = await until(async () => m.sentRemote.filter((x) => x.raw.toString().includes('disposition-notification')), (x) => x.length > 0);
+  t.is(mdn.length, 1, 'one MDN: the suppressed one sent nothing');
+  t.deepEqual(mdn[0]!.recipients.map((x) => x.address), ['receipts@remote.example'], 'to the Disposition-Notification-To address');
+  t.regex(mdn[0]!.raw.toString(), /Original-Message-ID: <From\.outside@remote\.example>/);
+  t.regex(mdn[0]!.raw.toString(), /Disposition: manual-action\/MDN-sent-manually; displayed/);
+  const flags = await folderMessages(m, 'alice@example.test', 'inbox');
+  for (const x of flags.filter((y) => y.props.get(Tag.PidTagMessageClass) !== 'REPORT.IPM.Note.IPNRN')) t.is((x.props.get(Tag.PidTagMessageFlags) as number) & 0x0100, 0, 'no receipt pending once read');
+});
