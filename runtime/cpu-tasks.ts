@@ -6,6 +6,8 @@
 import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { mimeToMapi as convertMime, type MimeConversion } from '../protocols/mail/mime-to-mapi.js';
 import { dkimSign as signDkim } from '../protocols/smtp/outbound/dkim.js';
+import { mapiToMime } from '../protocols/mail/mapi-to-mime.js';
+import { wireToMapi, type WireMessage } from '../actors/mailbox/wire-message.js';
 
 export interface Sha256Input {
   data: Uint8Array;
@@ -61,7 +63,16 @@ export function dkimSign({ raw, domain, selector, privateKey }: { raw: Uint8Arra
   return signDkim(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), domain, { selector, privateKey });
 }
 
-export const cpuTasks = { sha256, hashPassword, verifyPassword, mimeToMapi, dkimSign } as const;
+/**
+ * A stored MAPI message (WireMessage) → Internet message (MS-OXCMAIL), for the outbound queue.
+ * EX addresses come pre-resolved (`exAddresses`, legacy DN in lower case → SMTP address and name):
+ * the directory lives on the main thread.
+ */
+export function wireToMime({ wire, hostname, includeBcc, exAddresses }: { wire: WireMessage; hostname: string; includeBcc: boolean; exAddresses: Record<string, { address: string; name?: string }> }): Uint8Array {
+  return mapiToMime(wireToMapi(wire), { hostname, includeBcc, resolveEx: (dn) => exAddresses[dn.toLowerCase()] ?? null });
+}
+
+export const cpuTasks = { sha256, hashPassword, verifyPassword, mimeToMapi, dkimSign, wireToMime } as const;
 export type CpuTaskName = keyof typeof cpuTasks;
 export type CpuTaskInput<N extends CpuTaskName> = Parameters<(typeof cpuTasks)[N]>[0];
 export type CpuTaskOutput<N extends CpuTaskName> = ReturnType<(typeof cpuTasks)[N]>;

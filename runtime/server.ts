@@ -238,6 +238,7 @@ export async function startServer(loaded: LoadedConfig, flags: CliFlags, log: Lo
       auth,
       system,
       outbound,
+      pool,
       samples: async () => [...runtimeSamples(await system.stats()), ...directorySamples(dir, auth)],
       deploymentId: deploymentIdFrom(secret),
       fetchMailboxGuid: async (address) => (await system.call(actorRef<MailboxProtocol>('mailbox', address), 'logonInfo', null)).mailboxGuid,

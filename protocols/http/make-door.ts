@@ -21,6 +21,7 @@ import type { MailEndpoint } from '../autodiscover/autoconfig.js';
 import type { ActorSystem } from '../../runtime/actor-system.js';
 import { makeMapiDoor } from '../mapi/mapi-door.js';
 import type { OutboundQueue } from '../smtp/smtp-door.js';
+import type { CpuPool } from '../../runtime/cpu-pool.js';
 
 export interface HttpDoorContext {
   config: Config;
@@ -41,6 +42,8 @@ export interface HttpDoorContext {
   system?: ActorSystem;
   /** The outbound queue (MAPI submissions to remote recipients). */
   outbound?: OutboundQueue;
+  /** The CPU pool (MIME conversion of MAPI submissions). */
+  pool?: CpuPool;
 }
 
 /** Base URLs of the HTTPS services, without a trailing slash. */
@@ -97,7 +100,7 @@ export function makeHttpDoor(ctx: HttpDoorContext): HttpDoor {
         endpoints: mailEndpoints(c),
       },
     }),
-    ...(ctx.system !== undefined ? makeMapiDoor({ system: ctx.system, dir: ctx.dir, log: ctx.log, config: c, hostname: ctx.hostname, baseUrl: urls.external, outbound: ctx.outbound }).routes : []),
+    ...(ctx.system !== undefined ? makeMapiDoor({ system: ctx.system, dir: ctx.dir, log: ctx.log, config: c, hostname: ctx.hostname, baseUrl: urls.external, outbound: ctx.outbound, pool: ctx.pool }).routes : []),
     ...(ctx.extraRoutes ?? []),
   ];
   return new HttpDoor({

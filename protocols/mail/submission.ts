@@ -17,14 +17,14 @@ import type { Logger } from 'pino';
 import { actorRef } from '../../runtime/actor.js';
 import type { ActorSystem } from '../../runtime/actor-system.js';
 import type { MailboxProtocol, ReadReceipt, WireMessage } from '../../actors/mailbox/mailbox-actor.js';
-import { wireToMapi } from '../../actors/mailbox/wire-message.js';
 import type { DirectoryStore, UserRecord } from '../../storage/directory-store.js';
 import { addressBookEntryId, parseAddressId, searchKey } from '../../storage/address-ids.js';
 import { decodePropBag, encodePropBag, type PropMap } from '../../storage/prop-bag.js';
 import { RecipientType, Tag } from '../../storage/prop-tags.js';
 import { dateToFiletime } from '../../storage/prop-types.js';
-import { mapiToMime } from './mapi-to-mime.js';
 import type { OutboundQueue } from '../smtp/smtp-door.js';
+import type { CpuPool } from '../../runtime/cpu-pool.js';
+import { wireToMime } from '../../runtime/cpu-tasks.js';
 
 /** Longest a timer waits before looking again (setTimeout's limit is ~24.8 days). */
 const MAX_TIMER_MS = 24 * 3_600_000;
@@ -38,6 +38,8 @@ export interface SubmissionDeps {
   hostname: string;
   /** The outbound queue (remote recipients); without it remote recipients get a non-delivery report. */
   outbound?: OutboundQueue;
+  /** The CPU pool for MIME conversion (inline without it). */
+  pool?: CpuPool;
 }
 
 export interface ResolvedRecipients {
@@ -112,14 +114,7 @@ export class Submissions {
       if (to.remote.length > 0) {
         if (this.d.outbound === undefined) to.unresolved.push(...to.remote);
         else {
-          const raw = mapiToMime(wireToMapi(structuredClone(taken.wire)), {
-            hostname: this.d.hostname,
-            includeBcc: false,
-            resolveEx: (dn) => {
-              const u = this.d.dir.userByLegacyDn(dn);
-              return u === undefined ? null : { address: u.address, name: u.displayName };
-            },
-          });
+          const raw = await this.toMime(taken.wire, props, rows);
           await this.d.outbound.enqueue({ from: mailbox, recipients: to.remote.map((address) => ({ address })), raw });
         }
       }
@@ -135,6 +130,25 @@ export class Submissions {
       return;
     }
     this.inFlight.delete(key);
+  }
+
+  /**
+   * The Internet message for remote recipients (no Bcc header), made in the CPU pool when there
+   * is one (a large message must not hold the main thread); EX addresses resolved here first.
+   */
+  private async toMime(wire: WireMessage, props: PropMap, rows: readonly PropMap[]): Promise<Buffer> {
+    const exAddresses: Record<string, { address: string; name?: string }> = {};
+    const look = (v: unknown) => {
+      if (typeof v !== 'string' || !v.toLowerCase().startsWith('/o=')) return;
+      const u = this.d.dir.userByLegacyDn(v);
+      if (u !== undefined) exAddresses[v.toLowerCase()] = { address: u.address, name: u.displayName };
+    };
+    for (const v of props.values()) look(v);
+    for (const r of rows) for (const v of r.values()) look(v);
+    const input = { wire: structuredClone(wire), hostname: this.d.hostname, includeBcc: false, exAddresses };
+    const bytes = wire.props.byteLength + (wire.attachments ?? []).reduce((n, a) => n + (a.data?.byteLength ?? 0), 0);
+    const out = this.d.pool !== undefined ? await this.d.pool.run('wireToMime', input, { bytes }) : wireToMime(input);
+    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
   }
 
   /** Recipient rows → local users (by mailbox), remote SMTP addresses, and what resolves nowhere. */

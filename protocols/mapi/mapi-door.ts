@@ -14,6 +14,7 @@ import { mapiRoutes, type NspiEndpoint } from './http/mapi-routes.js';
 import { NspiService } from './nspi/nspi-service.js';
 import { Submissions } from '../mail/submission.js';
 import type { OutboundQueue } from '../smtp/smtp-door.js';
+import type { CpuPool } from '../../runtime/cpu-pool.js';
 
 /** What we announce in X-ServerApplication: Outlook enables features by the Exchange build it sees. */
 export const SERVER_APPLICATION = 'Exchange/15.02.1544.004';
@@ -28,6 +29,8 @@ export interface MapiDoorOptions {
   baseUrl: string;
   /** Where messages to remote recipients go (the outbound queue). */
   outbound?: OutboundQueue;
+  /** The CPU pool (MIME conversion of outgoing mail). */
+  pool?: CpuPool;
 }
 
 export interface MapiDoor {
@@ -37,7 +40,7 @@ export interface MapiDoor {
 
 export function makeMapiDoor(o: MapiDoorOptions): MapiDoor {
   const log = o.log.child({ door: 'mapi' });
-  const submissions = new Submissions({ system: o.system, dir: o.dir, log: log.child({ part: 'submission' }), hostname: o.hostname, outbound: o.outbound });
+  const submissions = new Submissions({ system: o.system, dir: o.dir, log: log.child({ part: 'submission' }), hostname: o.hostname, outbound: o.outbound, pool: o.pool });
   const emsmdb = new EmsmdbService({ system: o.system, dir: o.dir, log, submissions });
   const nspiService = new NspiService({ directory: o.dir, baseUrl: o.baseUrl, hostname: o.hostname });
   const nspi: NspiEndpoint<unknown> = {
