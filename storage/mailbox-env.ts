@@ -131,12 +131,16 @@ export class MailboxEnv {
     let value: T;
     try {
       value = await this.root.transaction(() => {
+        this.writing++;
         try {
           return this.root.childTransaction(fn) as unknown as T;
         } finally {
+          this.writing--;
           this.writeSeq++;
         }
       });
+      // Committed: what a read decoded while the commit was in flight is old now.
+      this.writeSeq++;
       await this.flushed();
     } catch (err) {
       throw storageError(err);
@@ -167,6 +171,9 @@ export class MailboxEnv {
    */
   writeSeq = 0;
 
+  /** Write ops running now (inside a write transaction): caches of decoded records stand aside. */
+  writing = 0;
+
   /** True when no write is queued or committing (a read now sees every write made so far). */
   isIdle(): boolean {
     return this.draining === null && this.queue.length === 0;
@@ -188,19 +195,24 @@ export class MailboxEnv {
           results = await this.root.transaction(() =>
             batch.map((b): OpResult<unknown> => {
               this.writeSeq++;
+              this.writing++;
               try {
                 return { ok: true, value: this.root.childTransaction(b.fn) };
               } catch (error) {
                 return { ok: false, error };
               } finally {
+                this.writing--;
                 this.writeSeq++;
               }
             }),
           );
         } catch (error) {
+          this.writeSeq++;
           for (const b of batch) b.reject(storageError(error));
           continue;
         }
+        // Committed: what a read decoded while the commit was in flight is old now.
+        this.writeSeq++;
         const durable = this.flushed().catch((err: unknown) => {
           throw storageError(err);
         });

@@ -21,6 +21,9 @@ import { SearchFolders } from './search-folders.js';
 /** Values at least this large are stored as blobs. */
 export const BLOB_THRESHOLD = 16 * 1024;
 /** PidTagMessageFlags: the message has been read (MS-OXCMSG 2.2.1.6). */
+/** Decoded message records kept between writes (MessageStore.record). */
+const RECORD_CACHE_SIZE = 4096;
+
 export const MSGFLAG_READ = 0x0001;
 export const MSGFLAG_UNSENT = 0x0008;
 /** A read receipt is owed once the message is read (MS-OXCMSG 2.2.1.6 mfNotifyRead). */
@@ -210,9 +213,36 @@ export class MessageStore {
   }
 
   message(mid: number): MessageRecord | undefined {
-    const m = this.db.messages.get(mid) as MessageRecord | undefined;
+    const m = this.record(mid);
     return m === undefined || m.deleted ? undefined : m;
   }
+
+  /**
+   * Decoded records, kept while no write happened since (MailboxEnv.writeSeq unchanged) and only
+   * outside write ops. Decoding a record is most of a table row's cost (msgpack reads the
+   * record's definition again each time), and folder views read the same rows over and over.
+   * Write ops never see cached objects (MailboxEnv.writing): they decode fresh records they may
+   * change; the next read after a write finds a new sequence and starts over.
+   */
+  private record(mid: number): MessageRecord | undefined {
+    const seq = this.mbx.env.writeSeq;
+    if (this.mbx.env.writing > 0) return this.db.messages.get(mid) as MessageRecord | undefined;
+    if (seq !== this.recordsSeq) {
+      this.records.clear();
+      this.recordsSeq = seq;
+    }
+    let m = this.records.get(mid);
+    if (m === undefined) {
+      m = this.db.messages.get(mid) as MessageRecord | undefined;
+      if (m === undefined) return undefined;
+      if (this.records.size >= RECORD_CACHE_SIZE) this.records.clear();
+      this.records.set(mid, m);
+    }
+    return m;
+  }
+
+  private readonly records = new Map<number, MessageRecord>();
+  private recordsSeq = -1;
 
   private must(mid: number): MessageRecord {
     const m = this.message(mid);

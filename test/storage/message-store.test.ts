@@ -337,3 +337,26 @@ test('per-folder delivery-time and modification-time indexes follow every write'
   t.is(msgs.indexPage(s.inbox, false, Tag.PidTagSubject, null, 10), null, 'no index for other columns');
   t.is(all(propTag(0x3008, PropType.PtypTime)).length, 2);
 });
+
+test('decoded records are kept between writes only: reads after a write, and reads while a commit was in flight, see the new record', async (t) => {
+  const { env, msgs, s } = await setup(t);
+  const made = await env.write(() => msgs.create(s.inbox, { props: mail('first') }));
+  t.is(msgs.props(made.mid).get(Tag.PidTagSubject), 'first');
+  t.is(msgs.props(made.mid).get(Tag.PidTagSubject), 'first', 'from the kept record');
+  await env.write(() => msgs.update(made.mid, { set: new Map([[Tag.PidTagSubject, 'second']]) }, { force: true }));
+  t.is(msgs.props(made.mid).get(Tag.PidTagSubject), 'second', 'a write voids kept records');
+  // A read while a queued write commits decodes the old record; the commit voids it.
+  const queued = env.enqueue(() => msgs.setRead([made.mid], true));
+  const during = msgs.message(made.mid)!.flags & MSGFLAG_READ;
+  await queued;
+  t.is(msgs.message(made.mid)!.flags & MSGFLAG_READ, MSGFLAG_READ, 'after the commit the new record is read');
+  t.true(during === 0 || during === MSGFLAG_READ);
+  // Inside a write, records are fresh objects the write may change; a failed write leaves the kept ones untouched.
+  await t.throwsAsync(
+    env.write(() => {
+      msgs.setRead([made.mid], false);
+      throw new Error('roll back');
+    }),
+  );
+  t.is(msgs.message(made.mid)!.flags & MSGFLAG_READ, MSGFLAG_READ, 'the rolled-back change is not seen');
+});
