@@ -42,6 +42,8 @@ export const MsgTag = {
 } as const;
 
 export interface AttachmentIn {
+  /** Its number (PidTagAttachNumber) when it has one; stable across saves. Unnumbered or clashing ones get the next free numbers. */
+  num?: number;
   props: PropMap;
   /** Attachment bytes (PidTagAttachDataBinary). */
   data?: Uint8Array;
@@ -299,7 +301,7 @@ export class MessageStore {
     const cn = allocGlobcnt(this.db.meta);
     const { bag, blobs, size } = this.storeProps(msg.props);
     const recipients = (msg.recipients ?? []).map((r) => encodePropBag(r));
-    const attachments = (msg.attachments ?? []).map((a, num) => this.storeAttachment(num, a));
+    const attachments = this.storeAttachments(msg.attachments ?? []);
     const flagsIn = msg.props.get(Tag.PidTagMessageFlags);
     let flags = typeof flagsIn === 'number' ? flagsIn : 0;
     flags = (flags & ~(MSGFLAG_HASATTACH | MSGFLAG_ASSOCIATED)) | (attachments.length > 0 ? MSGFLAG_HASATTACH : 0) | (assoc ? MSGFLAG_ASSOCIATED : 0);
@@ -335,13 +337,34 @@ export class MessageStore {
     return { mid, uid: rec.uid, cn };
   }
 
+  /** Attachments keep the numbers they come with (an open message's), the others take the next free ones. */
+  private storeAttachments(list: readonly AttachmentIn[]): StoredAttachment[] {
+    const used = new Set<number>();
+    const nums = list.map((a) => {
+      const n = a.num;
+      if (n === undefined || !Number.isSafeInteger(n) || n < 0 || used.has(n)) return -1;
+      used.add(n);
+      return n;
+    });
+    let next = 0;
+    return list.map((a, i) => {
+      let num = nums[i]!;
+      if (num < 0) {
+        while (used.has(next)) next++;
+        num = next;
+        used.add(num);
+      }
+      return this.storeAttachment(num, a);
+    });
+  }
+
   private storeAttachment(num: number, a: AttachmentIn): StoredAttachment {
     const props = encodePropBag([...a.props].filter(([t]) => t !== MsgTag.PidTagAttachDataBinary && t !== MsgTag.PidTagAttachNumber));
     if (a.embedded !== undefined) {
       const e = a.embedded;
       const stored = this.storeProps(e.props);
       const recipients = (e.recipients ?? []).map((r) => encodePropBag(r));
-      const attachments = (e.attachments ?? []).map((x, i) => this.storeAttachment(i, x));
+      const attachments = this.storeAttachments(e.attachments ?? []);
       const size = props.length + stored.size + recipients.reduce((n, r) => n + r.length, 0) + attachments.reduce((n, x) => n + x.size, 0);
       return { num, props, blob: null, data: null, size, embedded: { props: stored.bag, blobs: stored.blobs, recipients, attachments } };
     }
@@ -446,9 +469,9 @@ export class MessageStore {
 
   private attachmentIn(a: StoredAttachment): AttachmentIn {
     const props = decodePropBag(Buffer.from(a.props));
-    if (a.embedded !== undefined) return { props, embedded: this.embeddedIn(a.embedded) };
+    if (a.embedded !== undefined) return { num: a.num, props, embedded: this.embeddedIn(a.embedded) };
     const data = a.blob !== null ? Buffer.from(this.db.blobs.getBinary(a.blob) as Buffer) : a.data === null ? undefined : Buffer.from(a.data);
-    return { props, data };
+    return { num: a.num, props, data };
   }
 
   private embeddedIn(e: StoredEmbedded): MessageIn {
@@ -506,7 +529,7 @@ export class MessageStore {
     if (change.recipients !== undefined) rec.recipients = change.recipients.map((r) => encodePropBag(r));
     if (change.attachments !== undefined) {
       this.dropBlobs({ blobs: [], attachments: rec.attachments });
-      rec.attachments = change.attachments.map((a, num) => this.storeAttachment(num, a));
+      rec.attachments = this.storeAttachments(change.attachments);
     }
     const flags = change.set?.get(Tag.PidTagMessageFlags);
     if (typeof flags === 'number') rec.flags = (flags & ~(MSGFLAG_HASATTACH | MSGFLAG_ASSOCIATED)) | (rec.flags & MSGFLAG_ASSOCIATED);

@@ -58,8 +58,13 @@ interface Instance {
 function toState(m: MessageIn, inst: Pick<Instance, 'recipients' | 'attachments' | 'props'> & { nextAttach: number }): number {
   for (const [t, v] of m.props) inst.props.set(t, v);
   (m.recipients ?? []).forEach((r, i) => inst.recipients.set(i, new Map(r)));
+  // Stored numbers stay (a deleted attachment does not renumber the others); the next new one follows the highest.
   let n = 0;
-  for (const a of m.attachments ?? []) inst.attachments.set(n++, { props: new Map(a.props), data: a.data, embedded: a.embedded });
+  for (const a of m.attachments ?? []) {
+    const num = a.num !== undefined && !inst.attachments.has(a.num) ? a.num : n;
+    inst.attachments.set(num, { props: new Map(a.props), data: a.data, embedded: a.embedded });
+    n = Math.max(n, num + 1);
+  }
   return n;
 }
 
@@ -69,8 +74,8 @@ function toMessage(inst: Instance): MessageIn {
     recipients: [...inst.recipients.keys()].sort((a, b) => a - b).map((k) => inst.recipients.get(k)!),
     attachments: [...inst.attachments.keys()]
       .sort((a, b) => a - b)
-      .map((k) => inst.attachments.get(k)!)
-      .filter((a) => a.pending !== true),
+      .filter((k) => inst.attachments.get(k)!.pending !== true)
+      .map((k) => ({ ...inst.attachments.get(k)!, num: k })),
   };
 }
 

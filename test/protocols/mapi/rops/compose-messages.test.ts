@@ -348,15 +348,24 @@ test('attachments: delete, an unsaved one is dropped, read-only attachment objec
   t.deepEqual(ok(r, 8).attachmentIds, [1, 2], 'listed while its object is open');
   t.deepEqual(ok(r, 9).attachmentIds, [1], 'released unsaved: gone');
   const mid = ok(r, 10).messageId as bigint;
-  const back = await s.exec([openMessage(inbox, mid, 1), { ropId: RopId.GetValidAttachments, logonId: 0, inputHandleIndex: 1 }, openAttachment(1, 2, 0, 0), saveAttachment(2), openAttachment(1, 3, 0, 1), saveAttachment(3)], [
-    s.logon.handle,
-    NO_HANDLE,
-    NO_HANDLE,
-    NO_HANDLE,
-  ]);
-  t.deepEqual(rv(back), [0, 0, 0, Ec.ecAccessDenied, 0, 0]);
-  // The store numbers a saved message's attachments from 0.
-  t.deepEqual(ok(back, 1).attachmentIds, [0], 'the deleted one and the unsaved one are gone');
+  const back = await s.exec(
+    [
+      openMessage(inbox, mid, 1),
+      { ropId: RopId.GetValidAttachments, logonId: 0, inputHandleIndex: 1 },
+      openAttachment(1, 2, 1, 0),
+      saveAttachment(2),
+      openAttachment(1, 3, 1, 1),
+      saveAttachment(3),
+      openAttachment(1, 2, 0, 0),
+      createAttachment(1, 3),
+      { ropId: RopId.GetValidAttachments, logonId: 0, inputHandleIndex: 1 },
+    ],
+    [s.logon.handle, NO_HANDLE, NO_HANDLE, NO_HANDLE],
+  );
+  t.deepEqual(rv(back), [0, 0, 0, Ec.ecAccessDenied, 0, 0, Ec.ecNotFound, 0, 0]);
+  // Attachment numbers are stable: #1 stays #1 after #0 was deleted, and a new one gets #2.
+  t.deepEqual(ok(back, 1).attachmentIds, [1], 'the deleted one and the unsaved one are gone; #1 keeps its number');
+  t.deepEqual(ok(back, 8).attachmentIds, [1, 2], 'the next new attachment follows the highest number');
 
   // RopCreateMessage: a missing folder, another replica's id; on a folder object; an FAI message.
   const bad = await s.exec([createMessage(makeEid(REPLID_LOCAL, 999_999)), createMessage(makeEid(9, eidGlobcnt(inbox)))], [s.logon.handle, NO_HANDLE]);
