@@ -53,6 +53,32 @@ interface Instance {
   nextAttach: number;
   /** Set for an embedded message: where it saves into. */
   parent: { instance: number; num: number } | null;
+  /** Recipients or attachments changed since opened or saved (a save then changes the content). */
+  contentDirty?: boolean;
+}
+
+/**
+ * Property ids whose change changes what the message says (its Internet form: subject, body,
+ * addresses, dates, ids, class, importance...). A save that touches none of them, nor the
+ * recipients or attachments, is a flag change: a new change key, the same IMAP UID (Outlook's
+ * flags, categories, reminders and read state do not make IMAP clients fetch the message again).
+ */
+const CONTENT_IDS: ReadonlySet<number> = new Set([
+  0x0037, 0x003d, 0x0e1d, 0x0070, 0x0071, // subject, prefix, normalized subject, conversation topic / index
+  0x1000, 0x1013, 0x1009, 0x1016, 0x0e1f, // bodies, native body, RTF in sync
+  0x0c1a, 0x0c19, 0x0c1e, 0x0c1f, 0x0c1d, 0x5d01, // sender
+  0x0042, 0x0041, 0x0064, 0x0065, 0x003b, 0x5d02, // sent representing
+  0x0e02, 0x0e03, 0x0e04, 0x004f, 0x0050, // display Bcc / Cc / To, reply recipients
+  0x001a, 0x0017, 0x0036, 0x0026, // class, importance, sensitivity, priority
+  0x0039, 0x0e06, 0x1035, 0x1042, 0x1039, 0x007d, 0x3fde, 0x0029, 0x0023, // dates, ids, headers, code page, receipts
+]);
+
+function sameValue(a: PropValue | undefined, b: PropValue | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a === null || b === null) return false;
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  return false;
 }
 
 function toState(m: MessageIn, inst: Pick<Instance, 'recipients' | 'attachments' | 'props'> & { nextAttach: number }): number {
@@ -155,6 +181,7 @@ export class MessageInstances {
 
   /** RopModifyRecipients: each row is added, replaced, or (props null) removed by its row id. */
   modifyRecipients(id: number, rows: readonly { rowid: number; props: PropMap | null }[]): void {
+    this.markContent(id);
     const i = this.get(id);
     for (const r of rows) {
       if (!Number.isInteger(r.rowid) || r.rowid < 0) throw actorError('ecInvalidParam', `bad recipient row id ${r.rowid}`);
@@ -164,11 +191,19 @@ export class MessageInstances {
   }
 
   removeAllRecipients(id: number): void {
+    this.markContent(id);
     this.get(id).recipients.clear();
   }
 
   /** A new attachment; a pending one joins the message only when saved (saveAttachment). */
+  /** Recipients or attachments change: the next save is a content change. */
+  private markContent(id: number): void {
+    const i = this.open.get(id);
+    if (i !== undefined) i.contentDirty = true;
+  }
+
   createAttachment(id: number, pending = false): number {
+    if (!pending) this.markContent(id);
     const i = this.get(id);
     const num = i.nextAttach++;
     i.attachments.set(num, pending ? { props: new Map(), pending } : { props: new Map() });
@@ -177,6 +212,7 @@ export class MessageInstances {
 
   /** RopSaveChangesAttachment: a pending attachment becomes part of the message. */
   saveAttachment(id: number, num: number): void {
+    this.markContent(id);
     const a = this.get(id).attachments.get(num);
     if (a === undefined) throw actorError('ecNotFound', `no attachment ${num}`);
     delete a.pending;
@@ -189,6 +225,7 @@ export class MessageInstances {
   }
 
   setAttachment(id: number, num: number, change: { props?: PropMap; data?: Uint8Array }): void {
+    this.markContent(id);
     const a = this.get(id).attachments.get(num);
     if (a === undefined) throw actorError('ecNotFound', `no attachment ${num}`);
     for (const [t, v] of change.props ?? []) a.props.set(t, v);
@@ -208,6 +245,7 @@ export class MessageInstances {
   }
 
   deleteAttachment(id: number, num: number): void {
+    this.markContent(id);
     if (!this.get(id).attachments.delete(num)) throw actorError('ecNotFound', `no attachment ${num}`);
   }
 
@@ -237,6 +275,7 @@ export class MessageInstances {
       if (a === undefined) throw actorError('ecNotFound', 'the parent attachment is gone');
       a.embedded = msg;
       a.props.set(propAttachMethod, AF_EMBEDDED_MESSAGE);
+      parent.contentDirty = true;
       if (!opts.keepOpen) this.open.delete(id);
       return { mid: null };
     }
@@ -247,7 +286,11 @@ export class MessageInstances {
     } else {
       const stored = m.content(i.mid);
       const remove = [...stored.props.keys()].filter((t) => !i.props.has(t));
-      m.update(i.mid, { set: msg.props, remove, recipients: msg.recipients, attachments: msg.attachments }, { expectChangeKey: i.baseChangeKey ?? undefined, force: opts.force });
+      const changed = new Map([...msg.props].filter(([t, v]) => !sameValue(v, stored.props.get(t))));
+      const touchesContent = i.contentDirty === true || [...changed.keys(), ...remove].some((t) => CONTENT_IDS.has(t >>> 16));
+      if (touchesContent) m.update(i.mid, { set: msg.props, remove, recipients: msg.recipients, attachments: msg.attachments }, { expectChangeKey: i.baseChangeKey ?? undefined, force: opts.force });
+      else m.update(i.mid, { set: changed, remove }, { expectChangeKey: i.baseChangeKey ?? undefined, force: opts.force, flagsOnly: true });
+      i.contentDirty = false;
       mid = i.mid;
     }
     if (opts.keepOpen) {
