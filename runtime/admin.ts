@@ -4,7 +4,7 @@
  * Each answers plain data or throws a DirectoryError / ActorError with a clear message.
  */
 import { randomBytes } from 'node:crypto';
-import { DirectoryError, userView, type DirectoryStore, type DomainRecord, type UserRecord } from '../storage/directory-store.js';
+import { DirectoryError, isHidden, userView, type DirectoryStore, type DomainRecord, type ProfileField, type UserRecord } from '../storage/directory-store.js';
 import { inspectBackup, restoreEnv } from '../storage/backup.js';
 import { dkimDnsRecord, makeDkimKey } from '../protocols/smtp/outbound/dkim.js';
 import type { QueueAdmin } from '../protocols/smtp/outbound/outbound-service.js';
@@ -41,7 +41,19 @@ interface Parsed {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['--name', '--password', '--quota', '--partition']);
+/** `user set` options and the profile field each sets. */
+const PROFILE_FLAGS: Record<string, ProfileField> = {
+  '--title': 'title',
+  '--department': 'department',
+  '--office': 'office',
+  '--phone': 'phone',
+  '--mobile': 'mobile',
+  '--company': 'company',
+  '--given-name': 'givenName',
+  '--surname': 'surname',
+};
+
+const VALUE_FLAGS = new Set(['--name', '--password', '--quota', '--partition', '--hidden', ...Object.keys(PROFILE_FLAGS)]);
 const BOOL_FLAGS = new Set(['--admin', '--new', '--prune', '--yes', '--force']);
 
 function parse(argv: readonly string[]): Parsed {
@@ -77,6 +89,10 @@ export const ADMIN_USAGE = `  domain add <name> | domain list | domain remove <n
                                 (without --password a password is generated and printed once)
   user list | user passwd <address> [--password P] | user remove <address>
   user quota <address> <bytes> | user enable <address> | user disable <address>
+  user set <address> [--title T] [--department D] [--office O] [--phone P] [--mobile M] [--company C]
+           [--given-name G] [--surname S] [--hidden yes|no]
+                                what the address book shows of a user ('' clears a field); --hidden yes leaves the
+                                user out of address lists and name resolution (mail still arrives)
   mailbox stats <address> | mailbox backup <address> <file> | mailbox restore <address> <file>
   mailbox grant <mailbox> <user> | mailbox revoke <mailbox> <user> | mailbox grants [<mailbox>]
                                 (full access to another user's mailbox: AutoDiscover, later MAPI)
@@ -146,6 +162,8 @@ export async function runAdmin(b: AdminBackend, argv: readonly string[]): Promis
         admin: u.admin,
         aliases: u.aliases,
         quotaBytes: u.quotaBytes,
+        ...(isHidden(u) ? { hidden: true } : {}),
+        ...(u.profile !== undefined ? { profile: u.profile } : {}),
         ...(u.source !== undefined ? { source: { ldap: u.source.config, dn: u.source.dn, id: u.source.id, disabledInLdap: u.source.disabled, goneSince: u.source.goneSince === null ? null : new Date(u.source.goneSince).toISOString() } } : {}),
       }));
     case 'user passwd': {
@@ -161,6 +179,21 @@ export async function runAdmin(b: AdminBackend, argv: readonly string[]): Promis
       const u = await dir.removeUser(arg(p, 2, 'address'));
       const again = u.source !== undefined ? `; it comes from LDAP (${u.source.config}): the next sync adds it again unless the directory or its filter drops it` : '';
       return { removed: u.address, note: `the mailbox data stays on disk${again}` };
+    }
+    case 'user set': {
+      const address = arg(p, 2, 'address');
+      const change: Partial<Record<ProfileField, string>> = {};
+      for (const [flag, field] of Object.entries(PROFILE_FLAGS)) {
+        const v = str(p, flag);
+        if (v !== undefined) change[field] = v;
+      }
+      const hiddenArg = str(p, '--hidden');
+      if (hiddenArg !== undefined && hiddenArg !== 'yes' && hiddenArg !== 'no') throw new UsageError('--hidden takes yes or no');
+      if (Object.keys(change).length === 0 && hiddenArg === undefined) throw new UsageError(`user set needs at least one of ${[...Object.keys(PROFILE_FLAGS), '--hidden'].join(' ')}`);
+      let u = mustUser(dir, address);
+      if (Object.keys(change).length > 0) u = await dir.setProfile(address, change);
+      if (hiddenArg !== undefined) u = await dir.setHidden(address, hiddenArg === 'yes');
+      return userView(u);
     }
     case 'user quota': {
       const bytes = arg(p, 3, 'quota in bytes');

@@ -23,7 +23,7 @@ import { attributeMap, resolveMembers, type LdapUser } from '../storage/ldap/att
 import { LdapDirectory, type LdapSettings, type Skipped } from '../storage/ldap/ldap-directory.js';
 import { dnKey, userIdFor } from '../storage/ldap/ldap-filter.js';
 import { LdapPool, LdapUnavailable } from '../storage/ldap/ldap-pool.js';
-import { effectiveEnabled, type DirectoryStore, type SourcedUserInput, type UserRecord } from '../storage/directory-store.js';
+import { effectiveEnabled, effectiveHidden, isHidden, PROFILE_FIELDS, type DirectoryStore, type SourcedUserInput, type UserRecord } from '../storage/directory-store.js';
 import { locateMailbox, mailboxPath, parseMailboxAddress } from '../storage/partitions.js';
 import type { AuthResult } from './auth.js';
 import type { Config, LdapConfig } from './config.js';
@@ -638,13 +638,14 @@ export class DirectorySync {
 }
 
 function inputOf(config: string, u: LdapUser): SourcedUserInput {
-  return { config, sourceId: u.id, userId: userIdFor(config, u.id), dn: u.dn, address: u.address, aliases: u.aliases, displayName: u.displayName, disabled: u.disabled, passwordStamp: u.passwordStamp };
+  return { config, sourceId: u.id, userId: userIdFor(config, u.id), dn: u.dn, address: u.address, aliases: u.aliases, displayName: u.displayName, disabled: u.disabled, passwordStamp: u.passwordStamp, ...(u.profile !== undefined ? { profile: u.profile } : {}), hidden: u.hidden };
 }
 
 /** True when the local copy already says what the entry says (a login then writes nothing). */
 function sameAsEntry(u: UserRecord, e: LdapUser): boolean {
   const s = u.source!;
   if (u.address !== e.address || u.displayName !== e.displayName || s.dn !== e.dn || s.disabled !== e.disabled || s.passwordStamp !== e.passwordStamp || s.goneSince !== null) return false;
+  if ((s.hidden === true) !== e.hidden || isHidden(u) !== effectiveHidden(s) || !PROFILE_FIELDS.every((f) => u.profile?.[f] === e.profile?.[f])) return false;
   const want = new Set([...e.aliases, ...s.keptAddresses]);
   return u.aliases.length === want.size && u.aliases.every((a) => want.has(a)) && u.enabled === effectiveEnabled(s);
 }

@@ -67,6 +67,26 @@ export interface UserRecord {
   credentialGeneration: number;
   /** Set for a user synced from a directory (its password lives there; passwordHash is null). */
   source?: UserSource;
+  /** What the address book shows of the user (title, department, phones, ...); absent: nothing. */
+  profile?: UserProfile;
+  /**
+   * Hidden from address lists (the GAL, its containers, name resolution); mail still arrives.
+   * Absent (records made before it existed) reads as false. For a synced user it is the effective
+   * state: source.hidden || source.localHidden.
+   */
+  hidden?: boolean;
+}
+
+/** The profile fields a user may carry, in the order they are stored and shown. */
+export const PROFILE_FIELDS = ['title', 'department', 'office', 'phone', 'mobile', 'company', 'givenName', 'surname'] as const;
+export type ProfileField = (typeof PROFILE_FIELDS)[number];
+/** Profile values, trimmed and non-empty (1 to 256 characters); a field not set is absent. */
+export type UserProfile = Partial<Record<ProfileField, string>>;
+const PROFILE_VALUE_MAX = 256;
+
+/** True when the user is left out of address lists. */
+export function isHidden(u: UserRecord): boolean {
+  return u.hidden === true;
 }
 
 /**
@@ -94,6 +114,10 @@ export interface UserSource {
   provisioned: boolean;
   /** When a sync last changed the record. */
   syncedAt: number;
+  /** Hidden from address lists in the directory (AD msExchHideFromAddressLists); absent: no. */
+  hidden?: boolean;
+  /** Hidden here by an operator (`user set --hidden yes`), whatever the directory says; absent: no. */
+  localHidden?: boolean;
 }
 
 export interface GroupSource {
@@ -116,6 +140,10 @@ export interface SourcedUserInput {
   displayName: string;
   disabled: boolean;
   passwordStamp: string;
+  /** The profile the directory gives (fields it lacks are absent); replaces the stored one. */
+  profile?: UserProfile;
+  /** Hidden from address lists in the directory. */
+  hidden?: boolean;
 }
 
 export type SourcedUserResult =
@@ -166,12 +194,48 @@ export interface GrantView {
   granted: number;
 }
 
-/** What the doors read of a user (never the hashes). */
-export type UserView = Omit<UserRecord, 'passwordHash' | 'ntHash'> & { hasPassword: boolean };
+/** What the doors read of a user (never the hashes); `hidden` always present. */
+export type UserView = Omit<UserRecord, 'passwordHash' | 'ntHash' | 'hidden'> & { hasPassword: boolean; hidden: boolean };
 
 export function userView(u: UserRecord): UserView {
   const { passwordHash, ntHash: _nt, ...rest } = u;
-  return { ...rest, hasPassword: passwordHash !== null };
+  return { ...rest, hidden: isHidden(u), hasPassword: passwordHash !== null };
+}
+
+/**
+ * A profile as stored: fields in PROFILE_FIELDS order, values trimmed, empty ones dropped;
+ * undefined when nothing is left. Longer values are refused (`strict`) or cut (a directory's).
+ */
+export function normalizeProfile(p: Readonly<Record<string, unknown>> | undefined, strict: boolean): UserProfile | undefined {
+  if (p === undefined) return undefined;
+  const out: UserProfile = {};
+  for (const f of PROFILE_FIELDS) {
+    const v = p[f];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string') throw new DirectoryError('INVALID', `${f} is text`);
+    let t = v.trim();
+    if (t === '') continue;
+    if (/[\x00-\x1f\x7f]/.test(t)) {
+      if (strict) throw new DirectoryError('INVALID', `${f} has control characters`);
+      t = t.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+    }
+    if (t.length > PROFILE_VALUE_MAX) {
+      if (strict) throw new DirectoryError('INVALID', `${f} has 1 to ${PROFILE_VALUE_MAX} characters`);
+      t = t.slice(0, PROFILE_VALUE_MAX);
+    }
+    out[f] = t;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+function sameProfile(a: UserProfile | undefined, b: UserProfile | undefined): boolean {
+  return PROFILE_FIELDS.every((f) => a?.[f] === b?.[f]);
+}
+
+/** Sets or clears an optional field without leaving `undefined` keys in the stored record. */
+function setOptional<T extends object, K extends keyof T>(o: T, k: K, v: T[K] | undefined): void {
+  if (v === undefined) delete o[k];
+  else o[k] = v;
 }
 
 /** The legacy DN of a user, used identically by AutoDiscover, NSPI and RopLogon. */
@@ -372,6 +436,43 @@ export class DirectoryStore {
   setQuota(address: string, quotaBytes: number): Promise<UserRecord> {
     if (!Number.isSafeInteger(quotaBytes) || quotaBytes < 0) return Promise.reject(new DirectoryError('INVALID', 'a quota is a whole number of bytes (0 = none)'));
     return this.update(address, (u) => void (u.quotaBytes = quotaBytes));
+  }
+
+  /**
+   * Changes profile fields: a string sets the field (trimmed; '' clears it), an absent key keeps
+   * it. Refused for a synced user, whose profile comes from the directory at every sync.
+   */
+  setProfile(address: string, change: Readonly<Partial<Record<ProfileField, string>>>): Promise<UserRecord> {
+    for (const k of Object.keys(change)) {
+      if (!(PROFILE_FIELDS as readonly string[]).includes(k)) return Promise.reject(new DirectoryError('INVALID', `no profile field ${k}`));
+    }
+    let checked: UserProfile | undefined;
+    try {
+      // Validates the new values (cleared ones included) before the write.
+      checked = normalizeProfile(change, true);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return this.update(address, (u) => {
+      mustBeLocal(u, 'its profile comes from the directory');
+      const next: Record<string, string | undefined> = { ...u.profile };
+      for (const f of PROFILE_FIELDS) if (change[f] !== undefined) next[f] = checked?.[f];
+      setOptional(u, 'profile', normalizeProfile(next, true));
+    });
+  }
+
+  /**
+   * Hides a user from address lists, or shows it again. For a synced user this is the operator's
+   * choice, kept whatever the directory says: showing it lifts only that (a user the directory
+   * hides stays hidden).
+   */
+  setHidden(address: string, hidden: boolean): Promise<UserRecord> {
+    return this.update(address, (u) => {
+      if (u.source !== undefined) {
+        setOptional(u.source, 'localHidden', hidden ? true : undefined);
+        setOptional(u, 'hidden', effectiveHidden(u.source) ? true : undefined);
+      } else setOptional(u, 'hidden', hidden ? true : undefined);
+    });
   }
 
   removeUser(address: string): Promise<UserRecord> {
@@ -623,6 +724,11 @@ export class DirectoryStore {
         credentialGeneration: 1,
         source: { kind: 'ldap', config: it.config, id: it.sourceId, dn: it.dn, disabled: it.disabled, goneSince: null, localDisabled: false, keptAddresses: [], passwordStamp: it.passwordStamp, provisioned: false, syncedAt: now },
       };
+      setOptional(rec, 'profile', normalizeProfile(it.profile, false));
+      if (it.hidden === true) {
+        rec.source!.hidden = true;
+        rec.hidden = true;
+      }
       for (const al of it.aliases) {
         if (al === address || rec.aliases.includes(al)) continue;
         if (this.domainOf(al) && this.claim(al, { user: rec.id })) {
@@ -647,6 +753,12 @@ export class DirectoryStore {
       u.credentialGeneration++;
     }
     u.displayName = it.displayName;
+    // Optional fields change only when their value does, so an unchanged entry stays byte-equal
+    // (records made before these fields existed are not rewritten by the first sync).
+    const profile = normalizeProfile(it.profile, false);
+    if (!sameProfile(u.profile, profile)) setOptional(u, 'profile', profile);
+    if ((src.hidden === true) !== (it.hidden === true)) setOptional(src, 'hidden', it.hidden === true ? true : undefined);
+    if (isHidden(u) !== effectiveHidden(src)) setOptional(u, 'hidden', effectiveHidden(src) ? true : undefined);
     const enabled = effectiveEnabled(src);
     if (enabled !== u.enabled) {
       u.enabled = enabled;
@@ -807,6 +919,11 @@ function sourceKey(config: string, sourceId: string): Key {
 /** A synced user may log in when the directory has it, enabled, and no operator disabled it here. */
 export function effectiveEnabled(s: UserSource): boolean {
   return !s.disabled && s.goneSince === null && !s.localDisabled;
+}
+
+/** A synced user is hidden when the directory or an operator here hides it. */
+export function effectiveHidden(s: UserSource): boolean {
+  return s.hidden === true || s.localHidden === true;
 }
 
 function mustBeLocal(u: UserRecord, why: string): void {

@@ -4,6 +4,7 @@
  * configuration may override, and the mapping of one entry to a user or group.
  */
 import { dnKey, guidFromBytes } from './ldap-filter.js';
+import { normalizeProfile, PROFILE_FIELDS, type ProfileField, type UserProfile } from '../directory-store.js';
 
 export const PRESET_NAMES = ['openldap', 'ad', 'ad-gc', '389ds'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
@@ -37,6 +38,10 @@ export interface AttributeMap {
   /** Group member attributes (DNs). */
   member: string[];
   disabled: DisabledRule | null;
+  /** Profile fields the address book shows: for each, the first of these attributes present. */
+  profile: Partial<Record<ProfileField, string[]>>;
+  /** How hiding from address lists shows (AD's msExchHideFromAddressLists=TRUE); null: never hidden. */
+  hidden: DisabledRule | null;
   /** An attribute that changes with the password: a change voids cached logins at the next sync ('' = none). */
   passwordChanged: string;
   /** Nested groups: `in-chain` asks AD for transitive members (LDAP_MATCHING_RULE_IN_CHAIN); `client` walks the groups read. */
@@ -47,6 +52,21 @@ export interface AttributeMap {
 
 /** LDAP_MATCHING_RULE_IN_CHAIN (MS-ADTS 3.1.1.3.4.4.3): transitive membership, AD only. */
 export const MATCHING_RULE_IN_CHAIN = '1.2.840.113556.1.4.1941';
+
+/**
+ * inetOrgPerson (RFC 2798) and its parents: no `department` (departmentNumber is often a code,
+ * so the organizational unit comes first) and no `company` (the organization `o`).
+ */
+const INET_ORG_PERSON_PROFILE: AttributeMap['profile'] = {
+  title: ['title'],
+  department: ['ou', 'departmentNumber'],
+  office: ['physicalDeliveryOfficeName', 'roomNumber'],
+  phone: ['telephoneNumber'],
+  mobile: ['mobile'],
+  company: ['o'],
+  givenName: ['givenName'],
+  surname: ['sn'],
+};
 
 const AD: AttributeMap = {
   userClass: '(&(objectCategory=person)(objectClass=user))',
@@ -60,6 +80,17 @@ const AD: AttributeMap = {
   logins: ['sAMAccountName', 'userPrincipalName'],
   member: ['member'],
   disabled: { attr: 'userAccountControl', kind: 'bits', mask: 2 },
+  profile: {
+    title: ['title'],
+    department: ['department'],
+    office: ['physicalDeliveryOfficeName'],
+    phone: ['telephoneNumber'],
+    mobile: ['mobile'],
+    company: ['company'],
+    givenName: ['givenName'],
+    surname: ['sn'],
+  },
+  hidden: { attr: 'msExchHideFromAddressLists', kind: 'equals', value: 'true' },
   passwordChanged: 'pwdLastSet',
   nesting: 'in-chain',
   ports: { ldap: 389, ldaps: 636 },
@@ -82,6 +113,8 @@ export const PRESETS: Record<PresetName, AttributeMap> = {
     logins: ['uid'],
     member: ['member', 'uniqueMember'],
     disabled: { attr: 'pwdAccountLockedTime', kind: 'present' },
+    profile: INET_ORG_PERSON_PROFILE,
+    hidden: null,
     passwordChanged: 'pwdChangedTime',
     nesting: 'client',
     ports: { ldap: 389, ldaps: 636 },
@@ -98,6 +131,8 @@ export const PRESETS: Record<PresetName, AttributeMap> = {
     logins: ['uid'],
     member: ['member', 'uniqueMember'],
     disabled: { attr: 'nsAccountLock', kind: 'equals', value: 'true' },
+    profile: INET_ORG_PERSON_PROFILE,
+    hidden: null,
     passwordChanged: 'pwdUpdateTime',
     nesting: 'client',
     ports: { ldap: 389, ldaps: 636 },
@@ -140,7 +175,17 @@ export function attributeMap(preset: PresetName, o: Partial<Record<'id' | 'mail'
 
 /** Every attribute a user search asks for. */
 export function userAttributes(m: AttributeMap): string[] {
-  const a = [m.id, m.mail, ...(m.aliases !== '' ? [m.aliases] : []), ...m.displayName, ...m.logins, ...(m.disabled !== null ? [m.disabled.attr] : []), ...(m.passwordChanged !== '' ? [m.passwordChanged] : [])];
+  const a = [
+    m.id,
+    m.mail,
+    ...(m.aliases !== '' ? [m.aliases] : []),
+    ...m.displayName,
+    ...m.logins,
+    ...(m.disabled !== null ? [m.disabled.attr] : []),
+    ...(m.passwordChanged !== '' ? [m.passwordChanged] : []),
+    ...PROFILE_FIELDS.flatMap((f) => m.profile[f] ?? []),
+    ...(m.hidden !== null ? [m.hidden.attr] : []),
+  ];
   return [...new Set(a)];
 }
 
@@ -184,6 +229,10 @@ export interface LdapUser {
   disabled: boolean;
   /** The value of the map's passwordChanged attribute ('' when none). */
   passwordStamp: string;
+  /** Profile fields found (trimmed, at most 256 characters); absent when none. */
+  profile?: UserProfile;
+  /** Hidden from address lists (the map's hidden rule). */
+  hidden: boolean;
 }
 
 export interface LdapGroup {
@@ -246,6 +295,21 @@ export function isDisabled(e: RawEntry, rule: DisabledRule | null): boolean {
   }
 }
 
+/** The profile of an entry: for each field the first of its attributes with a non-empty value. */
+export function profileOf(e: RawEntry, m: AttributeMap): UserProfile | undefined {
+  const raw: Partial<Record<ProfileField, string>> = {};
+  for (const f of PROFILE_FIELDS) {
+    for (const a of m.profile[f] ?? []) {
+      const v = values(e, a).find((x) => x.trim() !== '');
+      if (v !== undefined) {
+        raw[f] = v;
+        break;
+      }
+    }
+  }
+  return normalizeProfile(raw, false);
+}
+
 function displayNameOf(e: RawEntry, m: AttributeMap, fallback: string): string {
   for (const a of m.displayName) {
     const v = values(e, a)[0]?.trim();
@@ -260,6 +324,7 @@ export function mapUser(e: RawEntry, m: AttributeMap): LdapUser | { skip: 'no-id
   if (id === null) return { skip: 'no-id' };
   const addr = entryAddresses(e, m);
   if (addr === null) return { skip: 'no-address' };
+  const profile = profileOf(e, m);
   return {
     id,
     dn: e.dn,
@@ -268,6 +333,8 @@ export function mapUser(e: RawEntry, m: AttributeMap): LdapUser | { skip: 'no-id
     displayName: displayNameOf(e, m, addr.address.split('@')[0]!),
     disabled: isDisabled(e, m.disabled),
     passwordStamp: m.passwordChanged === '' ? '' : (values(e, m.passwordChanged)[0] ?? ''),
+    ...(profile !== undefined ? { profile } : {}),
+    hidden: isDisabled(e, m.hidden),
   };
 }
 

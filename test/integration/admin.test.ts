@@ -73,6 +73,22 @@ test('first start creates the first admin login; the CLI manages users live and 
   const off = await runCli(['--data', data.path, 'user', 'add', 'carol@second.test', '--password', 'carols secret'], env);
   t.is(off.code, 0, off.stderr);
   t.is((await runCli(['--data', data.path, 'alias', 'add', 'carol@second.test', 'c@second.test'], env)).code, 0);
+  // Profile fields and hiding from address lists.
+  const set = await runCli(['--data', data.path, 'user', 'set', 'carol@second.test', '--title', 'Engineer', '--given-name', 'Carol', '--phone', '+1 555 0100', '--hidden', 'yes'], env);
+  t.is(set.code, 0, set.stderr);
+  const setOut = JSON.parse(set.stdout) as { profile: unknown; hidden: boolean; passwordHash?: unknown };
+  t.deepEqual(setOut.profile, { title: 'Engineer', phone: '+1 555 0100', givenName: 'Carol' });
+  t.true(setOut.hidden);
+  t.false('passwordHash' in setOut);
+  const cleared = JSON.parse((await runCli(['--data', data.path, 'user', 'set', 'carol@second.test', '--phone', '', '--hidden', 'no'], env)).stdout) as { profile: unknown; hidden: boolean };
+  t.deepEqual(cleared, { ...cleared, profile: { title: 'Engineer', givenName: 'Carol' }, hidden: false });
+  const badHidden = await runCli(['--data', data.path, 'user', 'set', 'carol@second.test', '--hidden', 'maybe'], env);
+  t.is(badHidden.code, 2);
+  t.regex(badHidden.stderr, /--hidden takes yes or no/);
+  t.is((await runCli(['--data', data.path, 'user', 'set', 'carol@second.test'], env)).code, 2, 'nothing to set');
+  const tooLong = await runCli(['--data', data.path, 'user', 'set', 'carol@second.test', '--title', 'x'.repeat(300)], env);
+  t.is(tooLong.code, 1);
+  t.regex(tooLong.stderr, /title has 1 to 256 characters/);
 
   const dir = DirectoryStore.open(join(data.path, 'directory'));
   const carol = dir.userByAddress('C@second.test')!;

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { addressBookEntryId, searchKey } from '../../../storage/address-ids.js';
-import { legacyDnFor, type DirectoryStore, type UserRecord } from '../../../storage/directory-store.js';
+import { isHidden, legacyDnFor, type DirectoryStore, type UserRecord } from '../../../storage/directory-store.js';
 import { MV_FLAG, PropType, propTag, propTypeOf, type PropValue } from '../../../storage/prop-types.js';
 import { evaluate, mapRow, RestrictionContext, type Restriction } from '../../../storage/restriction.js';
 import { abRowOf, type AbCell, type AbRow, type AbTaggedValue } from './ab-values.js';
@@ -84,15 +84,6 @@ export interface AbSession {
   sortLocale: number;
 }
 
-/** Profile fields a directory record may carry; the embedded directory has none of them yet. */
-interface ProfileFields {
-  title?: string;
-  department?: string;
-  office?: string;
-  phone?: string;
-  company?: string;
-}
-
 type NativeValue = { type: number; value: PropValue };
 
 interface AbObject {
@@ -113,8 +104,10 @@ interface AbObject {
 }
 
 interface Snapshot {
-  /** Users and groups, in display name order. */
+  /** Users and groups the address lists show, in display name order (hidden users left out). */
   entries: AbObject[];
+  /** Every user and group, hidden ones included, in display name order. */
+  all: AbObject[];
   byMid: Map<number, AbObject>;
   byDn: Map<string, AbObject>;
   containers: AbObject[];
@@ -154,6 +147,9 @@ const ALL_COLUMNS = [
   AbTag.PidTagOfficeLocation,
   AbTag.PidTagBusinessTelephoneNumber,
   AbTag.PidTagCompanyName,
+  AbTag.PidTagMobileTelephoneNumber,
+  AbTag.PidTagGivenName,
+  AbTag.PidTagSurname,
   AbTag.PidTagAddressBookHomeMessageDatabase,
   AbTag.PidTagAddressBookDisplayNamePrintable,
   AbTag.PidTagTransmittableDisplayName,
@@ -243,6 +239,10 @@ export class AddressBook {
       });
     }
     entries.sort((a, b) => collator.compare(a.displayName, b.displayName) || a.mid - b.mid);
+    // Hidden users are in no address list nor name resolution, but keep their MId and DN: a
+    // client holding their legacy DN (a message's sender, a recipient) still reads them by MId.
+    const all = entries;
+    const visible = all.filter((e) => e.user === null || !isHidden(e.user));
     const containers: AbObject[] = this.directory.domains().map((d) => ({
       kind: 'container' as const,
       key: `d:${d.name}`,
@@ -258,11 +258,11 @@ export class AddressBook {
     }));
     const byMid = new Map<number, AbObject>();
     const byDn = new Map<string, AbObject>();
-    for (const o of [...entries, ...containers]) {
+    for (const o of [...all, ...containers]) {
       byMid.set(o.mid, o);
       byDn.set(o.dn.toLowerCase(), o);
     }
-    return { entries, byMid, byDn, containers };
+    return { entries: visible, all, byMid, byDn, containers };
   }
 
   /** The table a STAT names (ContainerID 0: the GAL), or null for an unknown container. */
@@ -305,15 +305,18 @@ export class AddressBook {
     set(AbTag.PidTagSendRichInfo, true);
     set(AbTag.PidTagAddressBookContainerId, 0);
     if (o.user !== null) {
-      const prof = o.user as UserRecord & ProfileFields;
-      if (prof.title) set(AbTag.PidTagTitle, prof.title);
-      if (prof.department) set(AbTag.PidTagDepartmentName, prof.department);
-      if (prof.office) set(AbTag.PidTagOfficeLocation, prof.office);
-      if (prof.phone) {
+      const prof = o.user.profile ?? {};
+      if (prof.title !== undefined) set(AbTag.PidTagTitle, prof.title);
+      if (prof.department !== undefined) set(AbTag.PidTagDepartmentName, prof.department);
+      if (prof.office !== undefined) set(AbTag.PidTagOfficeLocation, prof.office);
+      if (prof.phone !== undefined) {
         set(AbTag.PidTagBusinessTelephoneNumber, prof.phone);
         set(AbTag.PidTagPrimaryTelephoneNumber, prof.phone);
       }
-      if (prof.company) set(AbTag.PidTagCompanyName, prof.company);
+      if (prof.mobile !== undefined) set(AbTag.PidTagMobileTelephoneNumber, prof.mobile);
+      if (prof.company !== undefined) set(AbTag.PidTagCompanyName, prof.company);
+      if (prof.givenName !== undefined) set(AbTag.PidTagGivenName, prof.givenName);
+      if (prof.surname !== undefined) set(AbTag.PidTagSurname, prof.surname);
       const org = this.directory.org();
       set(AbTag.PidTagAddressBookHomeMessageDatabase, `/o=${org}/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Configuration/cn=Servers/cn=${this.hostname}/cn=Microsoft Private MDB`);
     }
@@ -596,7 +599,7 @@ export class AddressBook {
     const stat = req.state ?? this.defaultStat(session);
     if (!isSortTypeKnown(stat.sortType)) return { error: NspiError.InvalidParameter, state: null, mids: null };
     const snap = this.snapshot();
-    const order = new Map(snap.entries.map((e, i) => [e.mid, i]));
+    const order = new Map(snap.all.map((e, i) => [e.mid, i]));
     const mids = [...new Set(req.mids ?? [])].filter((m) => order.has(m)).sort((x, y) => order.get(x)! - order.get(y)!);
     const at = mids.indexOf(stat.currentRec);
     const state: Stat = { ...stat, totalRecs: mids.length, numPos: at < 0 ? 0 : at, currentRec: at < 0 ? (mids[0] ?? MID_END_OF_TABLE) : stat.currentRec, delta: 0 };

@@ -1,6 +1,6 @@
 /** The ready-made maps and AD's special paths, on constructed entries and recorded-shape answers. */
 import test from 'ava';
-import { attributeMap, entryAddresses, isDisabled, mapUser, parseDisabledRule, rangedValues, resolveMembers, type RawEntry } from '../../../storage/ldap/attribute-maps.js';
+import { attributeMap, entryAddresses, isDisabled, mapUser, parseDisabledRule, rangedValues, resolveMembers, userAttributes, type RawEntry } from '../../../storage/ldap/attribute-maps.js';
 import { LdapDirectory, type LdapSettings } from '../../../storage/ldap/ldap-directory.js';
 import type { LdapOps, LdapRunner } from '../../../storage/ldap/ldap-pool.js';
 
@@ -53,6 +53,42 @@ test('OpenLDAP and 389 DS maps; overrides from config; disabled rules', (t) => {
   t.is(parseDisabledRule('none'), null);
   t.throws(() => parseDisabledRule('a b'));
   t.is(attributeMap('ad-gc', {}).ports.ldap, 3268);
+});
+
+test('profile attributes: AD, OpenLDAP and 389 DS; AD msExchHideFromAddressLists hides', (t) => {
+  const ad = attributeMap('ad', {});
+  const u = mapUser(
+    adUser({
+      title: 'Engineer',
+      department: 'R&D',
+      physicalDeliveryOfficeName: 'B 2.14',
+      telephoneNumber: '+1 555 0100',
+      mobile: '+1 555 0199',
+      company: 'Corp',
+      givenName: 'Alice',
+      sn: '  Liddell ',
+      o: 'not the company in AD',
+      msExchHideFromAddressLists: 'TRUE',
+    }),
+    ad,
+  );
+  if ('skip' in u) return t.fail();
+  t.deepEqual(u.profile, { title: 'Engineer', department: 'R&D', office: 'B 2.14', phone: '+1 555 0100', mobile: '+1 555 0199', company: 'Corp', givenName: 'Alice', surname: 'Liddell' });
+  t.true(u.hidden);
+  const shown = mapUser(adUser({ msExchHideFromAddressLists: 'FALSE' }), ad);
+  t.true(!('skip' in shown) && !shown.hidden && shown.profile === undefined, 'FALSE, and no profile attributes: none');
+  for (const a of ['title', 'department', 'physicalDeliveryOfficeName', 'telephoneNumber', 'mobile', 'company', 'givenName', 'sn', 'msExchHideFromAddressLists']) t.true(userAttributes(ad).includes(a), a);
+  t.true(userAttributes(attributeMap('ad-gc', {})).includes('msExchHideFromAddressLists'));
+
+  const o = attributeMap('openldap', {});
+  const ou = mapUser({ dn: 'uid=a', entryUUID: 'ABC', mail: 'a@x.test', title: 'Engineer', ou: 'R&D', departmentNumber: '42', roomNumber: '214', telephoneNumber: ['+1 1', '+1 2'], o: 'Example', givenName: 'A', sn: 'B', description: 'x'.repeat(300) }, o);
+  if ('skip' in ou) return t.fail();
+  t.deepEqual(ou.profile, { title: 'Engineer', department: 'R&D', office: '214', phone: '+1 1', company: 'Example', givenName: 'A', surname: 'B' });
+  t.false(ou.hidden, 'no hiding attribute outside AD');
+  t.is(o.hidden, null);
+  const dept = mapUser({ dn: 'uid=a', nsUniqueId: 'ABC', mail: 'a@x.test', departmentNumber: '42', title: 'x'.repeat(300) }, attributeMap('389ds', {}));
+  t.true(!('skip' in dept) && dept.profile?.department === '42' && dept.profile.title?.length === 256, 'departmentNumber without ou; long values cut at 256');
+  t.true(userAttributes(attributeMap('389ds', {})).includes('physicalDeliveryOfficeName'));
 });
 
 /** A runner whose connection answers from a script (the shapes AD sends). */

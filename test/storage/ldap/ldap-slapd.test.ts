@@ -168,6 +168,23 @@ ltest('sync: users with aliases and mailboxes, the disabled one disabled, nested
   t.is(again!.users.created + again!.users.updated, 0);
   t.is(again!.users.unchanged, 29);
   t.deepEqual(again!.groups, { created: 0, updated: 0, removed: 0, conflicts: [] });
+  // The profile the address book shows: inetOrgPerson's title, ou, telephoneNumber, givenName, sn.
+  t.deepEqual(dir.userByAddress('alice@example.test')!.profile, { title: 'Curious Explorer', department: 'Wonderland Research', phone: '+44 1865 270000', givenName: 'Alice', surname: 'Liddell' });
+  t.deepEqual(dir.userByAddress('bob@example.test')!.profile, { surname: 'Builder' });
+  // A changed title is a change the sync sees and applies.
+  const admin = await slapd.admin();
+  t.teardown(() => admin.unbind());
+  const { Change, Attribute } = await import('ldapts');
+  const setTitle = (title: string) => admin.modify(`uid=alice,ou=people,${SUFFIX}`, new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: [title] }) }));
+  await setTitle('Queen');
+  try {
+    const [changed] = await sync.sync();
+    t.is(changed!.users.updated, 1);
+    t.is(dir.userByAddress('alice@example.test')!.profile?.title, 'Queen');
+    t.false(dir.userByAddress('alice@example.test')!.hidden === true, 'OpenLDAP has no hiding attribute');
+  } finally {
+    await setTitle('Curious Explorer');
+  }
 });
 
 ltest('sync: a rename keeps the user and moves its mailbox; a user gone is disabled, listed, and pruned only with --yes', async (t) => {

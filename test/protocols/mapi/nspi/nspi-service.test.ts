@@ -277,3 +277,73 @@ test('error-only responses of every type are well-formed (what the service answe
     t.is(r.errorCode, NspiError.GeneralFailure, type);
   }
 });
+
+test('profile fields from the directory in PT_UNICODE and PT_STRING8; a hidden user is in no list nor resolution but still read by DN', async (t) => {
+  const w = await world(t);
+  await w.directory.setProfile('carol@other.test', { title: 'Directrice', department: 'Qualité', office: 'B 2.14', phone: '+33 1 23', mobile: '+33 6 45', company: 'Other SA', givenName: 'Carol', surname: 'Dürr' });
+  const fields: [number, string][] = [
+    [AbTag.PidTagTitle, 'Directrice'],
+    [AbTag.PidTagDepartmentName, 'Qualité'],
+    [AbTag.PidTagOfficeLocation, 'B 2.14'],
+    [AbTag.PidTagBusinessTelephoneNumber, '+33 1 23'],
+    [AbTag.PidTagPrimaryTelephoneNumber, '+33 1 23'],
+    [AbTag.PidTagMobileTelephoneNumber, '+33 6 45'],
+    [AbTag.PidTagCompanyName, 'Other SA'],
+    [AbTag.PidTagGivenName, 'Carol'],
+    [AbTag.PidTagSurname, 'Dürr'],
+  ];
+  t.deepEqual(
+    fields.map(([tag]) => tag >>> 16),
+    [0x3a17, 0x3a18, 0x3a19, 0x3a08, 0x3a1a, 0x3a1c, 0x3a16, 0x3a06, 0x3a11],
+  );
+  const carol = w.call('ResolveNames', { reserved: 0, state: C.stat(), names: ['carol'] }).minimalIds![0]!;
+  const props = w.call('GetProps', { flags: 0, state: C.stat({ currentRec: carol }), propertyTags: [...fields.map(([tag]) => W(tag)), ...fields.map(([tag]) => A(tag))] });
+  t.is(props.errorCode, NspiError.Success);
+  const pv = C.valueListToMap(props.propertyValues ?? []);
+  for (const [tag, value] of fields) {
+    t.is(pv.get(W(tag)), value, `PT_UNICODE ${tag.toString(16)}`);
+    // The test client reads 8-bit strings as Latin-1: Windows-1252's é and ü are the same bytes.
+    t.is(pv.get(A(tag)), value, `PT_STRING8 ${tag.toString(16)} in Windows-1252`);
+  }
+  t.is(pv.get(A(AbTag.PidTagDepartmentName)), 'Qualit\u00e9');
+  // As table columns too, and a restriction on one.
+  const rows = maps(w.call('QueryRows', { flags: 0, state: C.stat(), explicitTable: [], rowCount: 50, columns: [DISPLAY_W, W(AbTag.PidTagTitle), A(AbTag.PidTagCompanyName)] }).rowSet);
+  const carolRow = rows.find((r) => r.get(DISPLAY_W) === 'Carol Dürr')!;
+  t.is(carolRow.get(W(AbTag.PidTagTitle)), 'Directrice');
+  t.is(carolRow.get(A(AbTag.PidTagCompanyName)), 'Other SA');
+  t.deepEqual(rows.find((r) => r.get(DISPLAY_W) === 'Bob Carter')!.get(W(AbTag.PidTagTitle)), { error: NspiError.NotFound }, 'no title: not found');
+  const byDept = w.call('GetMatches', { reserved: 0, state: C.stat(), interfaceOptionFlags: 0, filter: C.contentRestriction(0x10001, W(AbTag.PidTagDepartmentName), 'qualité'), rowCount: 50 });
+  t.deepEqual(byDept.minimalIds, [carol]);
+  const colsW = w.call('QueryColumns', { reserved: 0, mapiFlags: 0x80000000 }).columns ?? [];
+  t.true([AbTag.PidTagGivenName, AbTag.PidTagSurname, AbTag.PidTagMobileTelephoneNumber].every((tag) => colsW.includes(W(tag))));
+
+  // Bob hidden: out of the GAL, his domain's container, ResolveNames / ANR and GetMatches.
+  const gal0 = maps(w.call('QueryRows', { flags: 0, state: C.stat(), explicitTable: [], rowCount: 50, columns: [DISPLAY_W, AbTag.PidTagInstanceKey] }).rowSet);
+  const bobMid = new DataView((gal0.find((r) => r.get(DISPLAY_W) === 'Bob Carter')!.get(AbTag.PidTagInstanceKey) as Uint8Array).buffer).getUint32(0, true);
+  await w.directory.setHidden('bob@example.test', true);
+  const gal = w.call('QueryRows', { flags: 0, state: C.stat(), explicitTable: [], rowCount: 50, columns: [DISPLAY_W] });
+  t.deepEqual(
+    maps(gal.rowSet).map((r) => r.get(DISPLAY_W)),
+    ['Albert Brown', 'Alice Anders', 'Carol Dürr', 'Team'],
+  );
+  t.is(gal.state?.totalRecs, 4);
+  const special = (w.call('GetSpecialTable', { flags: 0x4, state: C.stat() }).rows ?? []).map(C.valueListToMap);
+  const exampleContainer = special.find((r) => r.get(DISPLAY_W) === 'example.test')!.get(AbTag.PidTagAddressBookContainerId) as number;
+  t.deepEqual(
+    maps(w.call('QueryRows', { flags: 0, state: C.stat({ containerId: exampleContainer }), explicitTable: [], rowCount: 50, columns: [DISPLAY_W] }).rowSet).map((r) => r.get(DISPLAY_W)),
+    ['Albert Brown', 'Alice Anders', 'Team'],
+  );
+  const resolved = w.call('ResolveNames', { reserved: 0, state: C.stat(), propertyTags: [SMTP_W], names: ['bob@example.test', 'robert', 'Bob Carter', 'bob'] });
+  t.deepEqual(resolved.minimalIds, [0, 0, 0, 0], 'unresolved by address, alias, display name and account');
+  t.deepEqual(w.call('GetMatches', { reserved: 0, state: C.stat(), interfaceOptionFlags: 0, filter: C.propertyRestriction(4, W(AbTag.PidTagAnr), 'bob'), rowCount: 50 }).minimalIds, []);
+  t.deepEqual(w.call('GetMatches', { reserved: 0, state: C.stat(), interfaceOptionFlags: 0, filter: C.contentRestriction(0x10002, DISPLAY_W, 'bob'), rowCount: 50 }).minimalIds, []);
+  const seek = w.call('SeekEntries', { reserved: 0, state: C.stat(), target: { tag: DISPLAY_W, value: 'B' }, columns: [DISPLAY_W] });
+  t.is(maps(seek.rowSet)[0]!.get(DISPLAY_W), 'Carol Dürr', 'SeekEntries passes over him');
+  // Addressed by legacy DN (a message's sender or recipient), he still resolves and reads.
+  t.deepEqual(w.call('DNToMId', { reserved: 0, names: [w.users.bob.legacyDn] }).minimalIds, [bobMid]);
+  const bobProps = C.valueListToMap(w.call('GetProps', { flags: 0, state: C.stat({ currentRec: bobMid }), propertyTags: [SMTP_W] }).propertyValues ?? []);
+  t.is(bobProps.get(SMTP_W), 'bob@example.test');
+  // Shown again: back in the lists.
+  await w.directory.setHidden('bob@example.test', false);
+  t.deepEqual(w.call('ResolveNames', { reserved: 0, state: C.stat(), names: ['robert'] }).minimalIds, [bobMid]);
+});
