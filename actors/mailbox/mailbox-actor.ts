@@ -19,7 +19,7 @@ import { idsFromNames, namesFromIds, type PropertyName } from '../../storage/nam
 import { provisionEnv } from '../../storage/provision.js';
 import { backupEnv } from '../../storage/backup.js';
 import { FolderType, Tag } from '../../storage/prop-tags.js';
-import { MessageStore, type ChangesSince, type IndexKey, type MessageIn } from '../../storage/message-store.js';
+import { MessageStore, MSGFLAG_READ, MSGFLAG_UNSENT, type ChangesSince, type IndexKey, type MessageIn } from '../../storage/message-store.js';
 import { MessageInstances } from './objects/message-instances.js';
 import { runRops, type HandlerTable, type RopEnv, type RopRunArgs, type RopRunResult } from './rop/rop-run.js';
 import { RopSession, type ServerObject } from './rop/rop-session.js';
@@ -734,10 +734,9 @@ export default defineActorKind<MailboxProtocol>({
               if (parsed !== null && parsed.kind === 'folder' && store.folder(parsed.globcnt) !== undefined) target = parsed.globcnt;
             }
             // Sent: read, no longer unsent or submitted.
-            msgs.update(mid, { set: new Map([[Tag.PidTagMessageFlags, ((rec.flags | 0x0001) & ~(MSGFLAG_SUBMIT | 0x0008)) >>> 0]]) }, { force: true });
+            msgs.update(mid, { set: new Map([[Tag.PidTagMessageFlags, ((rec.flags | MSGFLAG_READ) & ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT)) >>> 0]]) }, { force: true });
             if (target !== rec.folder) {
-              const moved = msgs.moveCopy(rec.folder, target, [mid], true);
-              void moved;
+              msgs.moveCopy(rec.folder, target, [mid], true);
               return { folder: target };
             }
             return { folder: target };

@@ -37,20 +37,16 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request as httpsRequest } from 'node:https';
+import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Row } from './common.js';
 import { alternate, autocannon, us, type CannonClient, type CannonRequest, type CannonResult, type Saturation } from '../load/cannon.js';
-import { addUsers, DOMAIN, mapiClient, mapiHeaders, ms, PATH, requestGuid, scanLog, serverEnv, serverState, sessionCookie, startStoa, stderrAfterStart, Tally, type Identity, type Stoa } from '../load/mapi-load.js';
+import { addUsers, DOMAIN, executeAnswerProblem, executeBatch, mapiClient, mapiHeaders, ms, onSchedule, PATH, postOn, requestGuid, scanLog, sendBatchOnce, serverEnv, serverState, sessionCookie, startStoa, stderrAfterStart, Tally, type ExecuteBatch, type Identity, type RopCheck, type Schedule, type Stoa } from '../load/mapi-load.js';
 import { Histogram } from '../../runtime/histogram.js';
 import { runCli } from '../../test/integration/server-process.js';
-import { expectOk, type MapiClient } from '../../test/fixtures/mapi-client/client.js';
-import { decodeExecuteResponse, decodeExecuteRops, type AnyRopRequest, type AnyRopResponse } from '../../test/fixtures/mapi-client/emsmdb.js';
-import { parseResponseBody } from '../../test/fixtures/mapi-client/http.js';
-import { pushExecuteRequest } from '../../protocols/mapi/emsmdb/bodies.js';
-import { pushExtendedBuffers } from '../../protocols/mapi/wire/rpc-ext.js';
-import { pushRopRequestBuffer } from '../../protocols/mapi/rops/buffer.js';
+import type { MapiClient } from '../../test/fixtures/mapi-client/client.js';
+import type { AnyRopRequest } from '../../test/fixtures/mapi-client/emsmdb.js';
 import { RopId } from '../../protocols/mapi/rops/ids.js';
 import { Tag } from '../../storage/prop-tags.js';
 
@@ -64,8 +60,6 @@ const OPEN_SESSIONS = 50;
 const PER_SESSION = 2;
 const MIDS_PER_SESSION = 8;
 const LENGTH_SLACK = 64;
-const NO = 0xffffffff;
-const MAX_ROP_OUT = 0x40000;
 
 /** The Unicode form of a string tag (the ROP codecs want PT_UNICODE). */
 const W = (tag: number) => ((tag & 0xffff) === 0x001e ? ((tag & 0xffff0000) | 0x001f) >>> 0 : tag);
@@ -96,30 +90,15 @@ const batchB = (inbox: bigint, mid: bigint): AnyRopRequest[] =>
   ] as unknown as AnyRopRequest[];
 
 /** One batch as the load sends it: the ROPs (to decode the answer) and the Execute request's RopBuffer and body. */
-interface Batch {
+interface Batch extends ExecuteBatch {
   kind: 'A' | 'B';
-  requests: AnyRopRequest[];
-  ropBuffer: Uint8Array;
-  body: Buffer;
 }
 
-function batch(kind: 'A' | 'B', requests: AnyRopRequest[], logon: number): Batch {
-  const ropBuffer = pushExtendedBuffers([pushRopRequestBuffer(requests as never, [logon, NO, NO, NO])]);
-  return { kind, requests, ropBuffer, body: Buffer.from(pushExecuteRequest({ flags: 0, ropBuffer, maxRopOut: MAX_ROP_OUT, aux: new Uint8Array(0) })) };
-}
+const batch = (kind: 'A' | 'B', requests: AnyRopRequest[], logon: number): Batch => ({ kind, ...executeBatch(requests, logon) });
 
-type Fields = Record<string, unknown> | undefined;
-
-/** What is wrong with a decoded answer to `b` (every ROP answered with ReturnValue 0, QueryRows' rows, ReadStream's data), or null; `rows` gets QueryRows' rows. */
-function ropProblem(b: Batch, responses: readonly AnyRopResponse[], rows?: unknown[][]): string | null {
-  const answered = b.requests.filter((q) => q.ropId !== RopId.Release);
-  const got = responses.filter((r) => r.ropId !== RopId.Notify && r.ropId !== RopId.Pending);
-  for (const [i, q] of answered.entries()) {
-    const r = got[i];
-    if (r === undefined) return `no answer to RopId 0x${q.ropId.toString(16)} (${got.length} of ${answered.length} answered)`;
-    if (r.ropId !== q.ropId) return `answer ${i} is RopId 0x${r.ropId.toString(16)}, not 0x${q.ropId.toString(16)}`;
-    if (r.returnValue !== 0) return `RopId 0x${q.ropId.toString(16)} ReturnValue 0x${(r.returnValue >>> 0).toString(16)}`;
-    const fields = { ...(r.always as Fields), ...(r.ok as Fields) };
+/** Beyond ReturnValue 0: QueryRows gives the rows asked for (collected into `rows`), ReadStream reads something. */
+function batchCheck(rows?: unknown[][]): RopCheck {
+  return (q, fields) => {
     if (q.ropId === RopId.QueryRows) {
       const list = (fields.rows ?? fields.rowData) as { cells: unknown[] }[] | undefined;
       const want = (q as unknown as { rowCount: number }).rowCount;
@@ -130,19 +109,8 @@ function ropProblem(b: Batch, responses: readonly AnyRopResponse[], rows?: unkno
       const data = fields.data as Uint8Array | undefined;
       if (data === undefined || data.byteLength === 0) return 'ReadStream read nothing';
     }
-  }
-  return null;
-}
-
-/** Decodes an Execute answer body (the bytes after the meta-tags) for `b`: the problem, or null. */
-function answerProblem(b: Batch, raw: Uint8Array, rows?: unknown[][]): string | null {
-  const parsed = parseResponseBody(raw);
-  if (!parsed.done) return `not in the meta-tag format (${parsed.formatError})`;
-  if (parsed.additionalHeaders['x-responsecode'] !== '0') return `X-ResponseCode ${parsed.additionalHeaders['x-responsecode']} after DONE`;
-  const response = decodeExecuteResponse(parsed.body);
-  if (!response.ok) return `Execute failed: ${JSON.stringify(response)}`;
-  if (response.errorCode !== 0) return `Execute ErrorCode 0x${response.errorCode.toString(16)}`;
-  return ropProblem(b, decodeExecuteRops(response, b.requests).responses, rows);
+    return null;
+  };
 }
 
 // ---------------------------------------------------------------- mailboxes and warm sessions
@@ -204,25 +172,15 @@ async function warmSession(port: number, k: number, user: Identity): Promise<Ses
   const inbox = logon.folders.inbox!;
   const a = batch('A', batchA(inbox), logon.handle);
   const rows: unknown[][] = [];
-  const why = await sendOnce(client, a, rows);
+  const why = await sendBatchOnce(client, a, batchCheck(rows));
   if (why !== null) throw new Error(`session ${k} (${user.address}): batch A at setup: ${why}`);
   const mids = rows.map((r) => r[0] as bigint);
   const b = Array.from({ length: MIDS_PER_SESSION }, (_, j) => batch('B', batchB(inbox, mids[(k * 3 + j * 5) % mids.length]!), logon.handle));
   for (const x of b) {
-    const w = await sendOnce(client, x);
+    const w = await sendBatchOnce(client, x, batchCheck());
     if (w !== null) throw new Error(`session ${k} (${user.address}): batch B at setup: ${w}`);
   }
   return { k, user, client, cookie: sessionCookie(client), guid: requestGuid(k, 0), n: 0, a, b };
-}
-
-/** One batch through the test client (its own RopBuffer bytes), decoded: the problem, or null. */
-async function sendOnce(client: MapiClient, b: Batch, rows?: unknown[][]): Promise<string | null> {
-  try {
-    const res = await client.executeRaw(b.ropBuffer, 0, MAX_ROP_OUT);
-    return ropProblem(b, decodeExecuteRops(expectOk(res, 'Execute'), b.requests).responses, rows);
-  } catch (e) {
-    return (e as Error).message;
-  }
 }
 
 // ---------------------------------------------------------------- saturation (autocannon)
@@ -277,68 +235,35 @@ async function cannon(port: number, setupClient: (c: CannonClient) => void, seco
 
 // ---------------------------------------------------------------- open loop (own schedule)
 
-interface OpenLoop {
-  all: Histogram;
+interface OpenLoop extends Schedule {
   a: Histogram;
   b: Histogram;
-  /** Worst lateness of a send against its slot (ms): timer jitter, or the session's previous answer still pending. */
-  lateMs: number;
-  /** Answers over 100 ms (Outlook's "retrieving data"). */
-  over100: number;
-}
-
-/** One request on a session's own connection: resolves with the status, head and whole body once it has ended. */
-function post(port: number, agent: Agent, s: Session, type: string, body: Buffer | null): Promise<{ status: number; headers: Record<string, string | string[]>; raw: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const headers = mapiHeaders(s.user, type, s.k, { Cookie: s.cookie, 'X-RequestId': `${s.guid}:${++s.n}`, 'Content-Length': String(body?.byteLength ?? 0) });
-    const req = httpsRequest({ host: '127.0.0.1', port, path: PATH, method: 'POST', agent, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string | string[]>, raw: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body ?? undefined);
-  });
 }
 
 /**
  * Every session sends PER_SESSION requests a second on its own schedule for `seconds`: PING, or
- * batches A and B in turn (session k starts with A when k is even). The next request of a session
- * waits for the answer to the one before; latency runs from the scheduled time. Every answer is
- * checked; Execute answers are decoded whole.
+ * batches A and B in turn (session k starts with A when k is even). Every answer is checked;
+ * Execute answers are decoded whole.
  */
 async function openLoop(port: number, sessions: readonly Session[], agents: readonly Agent[], execute: boolean, seconds: number, tally: Tally): Promise<OpenLoop> {
-  const out: OpenLoop = { all: new Histogram(), a: new Histogram(), b: new Histogram(), lateMs: 0, over100: 0 };
-  const period = 1000 / PER_SESSION;
-  const count = Math.round(seconds * PER_SESSION);
-  const start = performance.now() + 50;
-  await Promise.all(
-    sessions.map(async (s, k) => {
-      for (let i = 0; i < count; i++) {
-        const due = start + (k / sessions.length) * period + i * period;
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        out.lateMs = Math.max(out.lateMs, performance.now() - due);
-        const b = !execute ? null : (i + k) % 2 === 0 ? s.a : s.b[(i >> 1) % s.b.length]!;
-        const label = b === null ? 'PING' : `Execute ${b.kind}`;
-        try {
-          const r = await post(port, agents[k]!, s, b === null ? 'PING' : 'Execute', b?.body ?? null);
-          const took = (performance.now() - due) * 1000;
-          out.all.record(took);
-          if (b !== null) (b.kind === 'A' ? out.a : out.b).record(took);
-          if (took > 100_000) out.over100++;
-          if (!tally.check(label, r.status, r.raw.toString('latin1'), r.headers) || b === null) continue;
-          tally.cycles++;
-          const why = answerProblem(b, r.raw);
-          if (why !== null) tally.fail(label, why, `session ${s.k}`);
-        } catch (e) {
-          tally.fail(label, `request failed: ${(e as Error).message}`, `session ${s.k}`);
-        }
-      }
-    }),
-  );
-  return out;
+  const a = new Histogram();
+  const b = new Histogram();
+  const sched = await onSchedule(sessions.length, PER_SESSION, seconds, async (k, i, due) => {
+    const s = sessions[k]!;
+    const x = !execute ? null : (i + k) % 2 === 0 ? s.a : s.b[(i >> 1) % s.b.length]!;
+    const label = x === null ? 'PING' : `Execute ${x.kind}`;
+    try {
+      const r = await postOn(port, agents[k]!, s, x === null ? 'PING' : 'Execute', x?.body ?? null);
+      if (x !== null) (x.kind === 'A' ? a : b).record((performance.now() - due) * 1000);
+      if (!tally.check(label, r.status, r.raw.toString('latin1'), r.headers) || x === null) return;
+      tally.cycles++;
+      const why = executeAnswerProblem(x.requests, r.raw, batchCheck());
+      if (why !== null) tally.fail(label, why, `session ${s.k}`);
+    } catch (e) {
+      tally.fail(label, `request failed: ${(e as Error).message}`, `session ${s.k}`);
+    }
+  });
+  return { ...sched, a, b };
 }
 
 // ---------------------------------------------------------------- the run
@@ -398,7 +323,7 @@ export async function run(): Promise<Row[]> {
     const open = sessions.slice(0, OPEN_SESSIONS);
     for (const _ of open) agents.push(new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false }));
     const warmTally = new Tally();
-    await Promise.all(open.map((s, k) => post(stoa.port, agents[k]!, s, 'PING', null).then((r) => warmTally.check('PING', r.status, r.raw.toString('latin1'), r.headers))));
+    await Promise.all(open.map((s, k) => postOn(stoa.port, agents[k]!, s, 'PING', null).then((r) => warmTally.check('PING', r.status, r.raw.toString('latin1'), r.headers))));
     const rate = OPEN_SESSIONS * PER_SESSION;
     const ex = await openLoop(stoa.port, open, agents, true, SECONDS, tally);
     const pg = await openLoop(stoa.port, open, agents, false, SECONDS, tally);
@@ -418,7 +343,7 @@ export async function run(): Promise<Row[]> {
     const after: string[] = [];
     for (const s of sessions) {
       for (const x of [s.a, ...s.b]) {
-        const why = await sendOnce(s.client, x);
+        const why = await sendBatchOnce(s.client, x, batchCheck());
         if (why !== null) after.push(`session ${s.k} batch ${x.kind}: ${why}`);
       }
     }

@@ -350,11 +350,11 @@ export interface Schedule {
 
 /**
  * `sessions` senders, each `perSecond` requests a second for `seconds` on a fixed schedule (sender
- * k offset by k / sessions of a period), one request at a time as a MAPI client does: `send(k, i)`
- * is the i-th request of sender k; a late answer delays the sender's next request, and that wait
+ * k offset by k / sessions of a period), one request at a time as a MAPI client does: `send(k, i, due)`
+ * is the i-th request of sender k, scheduled at `due` (performance.now() time); a late answer delays the sender's next request, and that wait
  * counts (latency runs from the scheduled time: no coordinated omission).
  */
-export async function onSchedule(sessions: number, perSecond: number, seconds: number, send: (k: number, i: number) => Promise<void>): Promise<Schedule> {
+export async function onSchedule(sessions: number, perSecond: number, seconds: number, send: (k: number, i: number, due: number) => Promise<void>): Promise<Schedule> {
   const out: Schedule = { all: new Histogram(), lateMs: 0, over100: 0 };
   const period = 1000 / perSecond;
   const count = Math.round(seconds * perSecond);
@@ -366,7 +366,7 @@ export async function onSchedule(sessions: number, perSecond: number, seconds: n
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         out.lateMs = Math.max(out.lateMs, performance.now() - due);
-        await send(k, i);
+        await send(k, i, due);
         const took = (performance.now() - due) * 1000;
         out.all.record(took);
         if (took > 100_000) out.over100++;

@@ -13,7 +13,7 @@ import nodemailer from 'nodemailer';
 import { runCli, startedServer, testEnv } from './server-process.js';
 import { legacyDnOf } from './autodiscover-client.js';
 import { MapiClient } from '../fixtures/mapi-client/client.js';
-import { RopId, Ec } from '../../protocols/mapi/rops/ids.js';
+import { RopId } from '../../protocols/mapi/rops/ids.js';
 import { Tag } from '../../storage/prop-tags.js';
 import { RestrictionType } from '../../storage/restriction.js';
 
@@ -65,7 +65,7 @@ test('Outlook start, folder click, read / flag / categorize / move / delete, new
   t.true(rootCells[0] instanceof Uint8Array && (rootCells[0] as Uint8Array).byteLength === 46, 'Calendar entry id on Root');
   const inboxCells = (start.responses[5]!.ok as { rowData: { cells: unknown[] } }).rowData.cells;
   t.true(inboxCells[1] instanceof Uint8Array, 'Drafts entry id on the Inbox');
-  const [, , rootH, inboxH] = [0, 0, start.handles[1]!, start.handles[2]!];
+  const inboxH = start.handles[2]!;
 
   // 2. The IPM subtree's hierarchy with Depth.
   const hier = await c.execute(
@@ -254,6 +254,4 @@ test('Outlook start, folder click, read / flag / categorize / move / delete, new
   t.is(newMail!.notificationData.messageClass, 'IPM.Note');
   const rowAdded = data.find((n) => n.notificationHandle === tableH && (n.notificationData.notificationFlags & 0x0fff) === 0x0100);
   t.truthy(rowAdded, 'the open Inbox table hears about the new row without registering');
-  t.not(rootH, 0);
-  t.is(Ec.ecSuccess, 0);
 });

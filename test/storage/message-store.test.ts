@@ -347,10 +347,9 @@ test('decoded records are kept between writes only: reads after a write, and rea
   t.is(msgs.props(made.mid).get(Tag.PidTagSubject), 'second', 'a write voids kept records');
   // A read while a queued write commits decodes the old record; the commit voids it.
   const queued = env.enqueue(() => msgs.setRead([made.mid], true));
-  const during = msgs.message(made.mid)!.flags & MSGFLAG_READ;
+  void msgs.message(made.mid); // decoded (and kept) while the commit is in flight
   await queued;
   t.is(msgs.message(made.mid)!.flags & MSGFLAG_READ, MSGFLAG_READ, 'after the commit the new record is read');
-  t.true(during === 0 || during === MSGFLAG_READ);
   // Inside a write, records are fresh objects the write may change; a failed write leaves the kept ones untouched.
   await t.throwsAsync(
     env.write(() => {

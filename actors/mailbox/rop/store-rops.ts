@@ -4,7 +4,6 @@
  * folders: a private mailbox answers it empty, as the spec allows.
  */
 import { Ec, RopId } from '../../../protocols/mapi/rops/ids.js';
-import { RECEIVE_FOLDER_TABLE_COLUMNS } from '../../../protocols/mapi/rops/codec/oxcstor.js';
 import { rowOf, type LongTermId, type PropertyProblem, type TaggedValue } from '../../../protocols/mapi/wire/prop-values.js';
 import { actorError } from '../../../runtime/errors.js';
 import { addressBookEntryId } from '../../../storage/address-ids.js';
@@ -118,7 +117,6 @@ const setReceiveFolder: RopHandler = async (q, h) => {
 const getReceiveFolderTable: RopHandler = async (_q, h) => {
   const entries = await h.env.read(({ store }) => store.receiveFolderTable());
   const rows = entries.map((e) => rowOf([makeEid(REPLID_LOCAL, e.folder), e.messageClass, e.modified]));
-  void RECEIVE_FOLDER_TABLE_COLUMNS;
   return { ok: { rows } };
 };
 
@@ -215,4 +213,3 @@ export function registerStoreRops(t: HandlerTable): void {
   on(RopId.DeletePropertiesNoReplicate, deleteProps);
 }
 
-export type { HandlerCtx };

@@ -14,12 +14,12 @@ import { addressBookEntryId, searchKey } from '../../../storage/address-ids.js';
 import { eidGlobcnt, eidReplid, makeEid, REPLID_LOCAL } from '../../../storage/ids.js';
 import { decodePropBag, encodePropBag, type PropMap } from '../../../storage/prop-bag.js';
 import { Tag } from '../../../storage/prop-tags.js';
+import { MSGFLAG_UNSENT } from '../../../storage/message-store.js';
 import { dateToFiletime, filetimeToDate, PropType, propTag } from '../../../storage/prop-types.js';
 import type { HandlerCtx, HandlerTable, RopHandler } from './rop-run.js';
 
 /** Message flags of a submission (MS-OXCMSG 2.2.1.6). */
 export const MSGFLAG_SUBMIT = 0x0004;
-const MSGFLAG_UNSENT = 0x0008;
 
 export const SubmitTag = {
   PidTagDeferredDeliveryTime: propTag(0x000f, PropType.PtypTime),
